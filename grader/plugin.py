@@ -1,0 +1,210 @@
+"""The pytest plugin that runs a hidden suite in the trusted process.
+
+Markers: ``question(id)``, ``points(n)`` (per collected test, default 1) and
+``visibility("public" | "hidden")`` (default hidden); module-level ``pytestmark`` works.
+Fixtures: ``submission`` (the sandboxed proxy), ``reference`` (the solution module), ``rng``
+(a numpy Generator seeded by course secret, submission hash and test id) and ``credit`` (set a
+fraction for partial credit). A failing test's message is what the student reads: assertion
+messages are shown as written, never pytest's introspection of the test's source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import os
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.results import TestResult
+from grader.sandbox import (
+    MissingName,
+    ReplyError,
+    StudentError,
+    TimeBudgetSpent,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+
+MARKERS = [
+    "question(id): the question this test grades",
+    "points(n): the points this test is worth (default 1)",
+    "visibility(kind): 'public' (students see it in the notebook) or 'hidden' (default)",
+]
+VISIBILITIES = ("public", "hidden")
+MESSAGE_LIMIT = 1500
+
+
+class HiddenSuiteError(Exception):
+    """The hidden suite itself is broken (collection failed, a marker is missing or wrong)."""
+
+
+class Credit:
+    """Partial credit: a test sets ``credit.fraction`` (0..1) before it passes or fails."""
+
+    def __init__(self):
+        self.fraction: float | None = None
+
+    def award(self, earned: float, possible: float) -> None:
+        self.fraction = max(0.0, min(1.0, earned / possible)) if possible else 0.0
+
+
+class GradingPlugin:
+    """Holds one run's state: the submission, the reference, the seed and the results."""
+
+    def __init__(self, submission, reference_path: Path, seed_material: bytes,
+                 only_public: bool = False):
+        self._submission = submission
+        self._only_public = only_public
+        self._reference_path = reference_path
+        self._seed_material = seed_material
+        self._credits: dict[str, Credit] = {}
+        self.results: list[TestResult] = []
+        self.problems: list[str] = []
+
+    # ------------------------------------------------------------ configuration
+
+    def pytest_configure(self, config):
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(self, config, items):
+        for item in items:
+            try:
+                question_of(item), points_of(item), visibility_of(item)
+            except HiddenSuiteError as error:
+                self.problems.append(f"{item.nodeid}: {error}")
+        if self._only_public and not self.problems:
+            hidden = [item for item in items if visibility_of(item) != "public"]
+            items[:] = [item for item in items if visibility_of(item) == "public"]
+            config.hook.pytest_deselected(items=hidden)
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.problems.append(f"{report.nodeid or 'collection'}: {report.longreprtext}")
+
+    # ------------------------------------------------------------ fixtures
+
+    @pytest.fixture(scope="session")
+    def submission(self):
+        return self._submission
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        name = f"dlgrade_reference_{self._reference_path.stem}"
+        spec = importlib.util.spec_from_file_location(name, self._reference_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    @pytest.fixture
+    def rng(self, request):
+        digest = hashlib.sha256(self._seed_material + request.node.nodeid.encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:16], "big"))
+
+    @pytest.fixture
+    def credit(self, request):
+        return self._credits.setdefault(request.node.nodeid, Credit())
+
+    # ------------------------------------------------------------ results
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, report, call))
+
+    def _result(self, item, report, call) -> TestResult:
+        points = points_of(item)
+        credit = self._credits.get(item.nodeid)
+        fraction = credit.fraction if credit and credit.fraction is not None else None
+        if report.passed:
+            outcome, message, fraction = "passed", "", 1.0 if fraction is None else fraction
+        elif report.skipped:
+            outcome, message, fraction = "skipped", _skip_reason(report), 0.0
+        else:
+            outcome, message = "failed", failure_message(call.excinfo)
+            fraction = fraction or 0.0
+        return TestResult(name=item.nodeid.split("::", 1)[-1], question=question_of(item),
+                          score=round(points * fraction, 6), max_score=float(points),
+                          outcome=outcome, message=message, visibility=visibility_of(item))
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else "skipped"
+
+
+def question_of(item) -> str:
+    marker = item.get_closest_marker("question")
+    if marker is None or len(marker.args) != 1 or not isinstance(marker.args[0], str):
+        raise HiddenSuiteError("needs @pytest.mark.question('ID')")
+    return marker.args[0]
+
+
+def points_of(item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None:
+        return 1.0
+    value = marker.args[0] if len(marker.args) == 1 else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise HiddenSuiteError(f"points must be one non-negative number, got {marker.args}")
+    return float(value)
+
+
+def visibility_of(item) -> str:
+    marker = item.get_closest_marker("visibility")
+    value = marker.args[0] if marker is not None and len(marker.args) == 1 else "hidden"
+    if value not in VISIBILITIES:
+        raise HiddenSuiteError(f"visibility must be 'public' or 'hidden', got {value!r}")
+    return value
+
+
+def failure_message(excinfo) -> str:
+    """What the student reads about a failed test: never the test's source."""
+    if excinfo is None:
+        return "this check failed"
+    error = excinfo.value
+    if isinstance(error, MissingName):
+        message = (f"`{error}` is not defined in your submission (or is not a function): "
+                   f"define it with exactly this name, and check that its cell runs")
+    elif isinstance(error, StudentError):
+        where = f"\n  at {error.where[-1]}" if error.where else ""
+        message = f"your code raised {error}{where}"
+    elif isinstance(error, TimeBudgetSpent):
+        message = "not run: the submission used its whole time budget"
+    elif isinstance(error, WorkerTimeout):
+        message = "your code did not finish in time (an infinite loop, or far too slow?)"
+    elif isinstance(error, WorkerCrashed):
+        message = ("your code stopped the Python process (os._exit, sys.exit in a thread, "
+                   "or a memory/CPU limit)")
+    elif isinstance(error, ReplyError):
+        message = f"your code returned something the grader cannot read: {error}"
+    elif isinstance(error, AssertionError):
+        message = str(error) or "this check failed"
+    else:
+        message = f"the check could not complete: {type(error).__name__}: {error}"
+    return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT] + " [...]"
+
+
+def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
+    """Run the suite in this process with ``plugin``; raise HiddenSuiteError if it is broken."""
+    args = [str(tests), "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain",
+            "-q", "-o", "addopts=", "-o", "python_files=test_*.py *_test.py",
+            f"--rootdir={tests}", f"--confcutdir={tests}", "-c", os.devnull,
+            "-W", "ignore::pytest.PytestConfigWarning"]
+    log = io.StringIO()
+    with redirect_stdout(log), redirect_stderr(log):
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.problems or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        details = "\n".join(plugin.problems) or log.getvalue()[-3000:]
+        raise HiddenSuiteError(f"the hidden suite in {tests} is broken (pytest exit "
+                               f"{int(code)}):\n{details}")
+    return plugin.results

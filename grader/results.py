@@ -1,0 +1,89 @@
+"""Results are frozen data; this module also renders them (JSON and a readable summary)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("graded", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    question: str
+    score: float
+    max_score: float
+    outcome: str  # passed, failed or skipped
+    message: str
+    visibility: str  # public or hidden
+
+
+@dataclass(frozen=True)
+class QuestionScore:
+    score: float
+    max_score: float
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    assignment: str
+    submission: str
+    status: str
+    tests: tuple[TestResult, ...] = ()
+    message: str | None = None
+    questions: dict[str, QuestionScore] = field(default_factory=dict)
+
+    @classmethod
+    def from_tests(cls, assignment: str, submission: str, status: str,
+                   tests: list[TestResult], message: str | None = None) -> SubmissionResult:
+        questions: dict[str, list[float]] = {}
+        for test in tests:
+            totals = questions.setdefault(test.question, [0.0, 0.0])
+            totals[0] += test.score
+            totals[1] += test.max_score
+        return cls(assignment, submission, status, tuple(tests), message,
+                   {q: QuestionScore(_round(s), _round(m)) for q, (s, m) in questions.items()})
+
+    @property
+    def score(self) -> float:
+        return _round(sum(q.score for q in self.questions.values()))
+
+    @property
+    def max_score(self) -> float:
+        return _round(sum(q.max_score for q in self.questions.values()))
+
+    def to_dict(self) -> dict:
+        """The JSON contract of DESIGN.md (plus ``message``, null when there is nothing to say)."""
+        return {
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "questions": {q: {"score": s.score, "max_score": s.max_score}
+                          for q, s in self.questions.items()},
+            "tests": [{"name": t.name, "question": t.question, "score": t.score,
+                       "max_score": t.max_score, "outcome": t.outcome, "message": t.message,
+                       "visibility": t.visibility} for t in self.tests],
+            "message": self.message,
+        }
+
+
+def _round(value: float) -> float:
+    return round(value, 6) + 0.0
+
+
+def render_summary(result: SubmissionResult) -> str:
+    """A readable summary for a terminal."""
+    lines = [f"{result.submission}: {result.status}, "
+             f"{result.score:g} / {result.max_score:g} points"]
+    if result.message:
+        lines += ["", *("  " + line for line in result.message.splitlines())]
+    for question, score in result.questions.items():
+        lines += ["", f"{question}: {score.score:g} / {score.max_score:g}"]
+        for test in (t for t in result.tests if t.question == question):
+            mark = {"passed": "PASS", "failed": "FAIL"}.get(test.outcome, "SKIP")
+            lines.append(f"  {mark} {test.name} ({test.score:g}/{test.max_score:g})")
+            if test.outcome != "passed" and test.message:
+                lines += ["       " + line for line in test.message.splitlines()]
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""The untrusted side: runs a submission's cells, then answers requests over one socket.
+
+Everything here executes in the sandboxed child, next to student code, so nothing here is
+trusted: the grader only ever reads plain data back (``wire.decode``) and checks it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import socket
+import struct
+import sys
+import traceback
+
+import cloudpickle
+
+from grader.sandbox import wire
+
+CELL_FILE = "<cell {}>"
+
+
+class CappedText:
+    """A text stream that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size, self.dropped = limit, [], 0, 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n[... {self.dropped} more characters of output not kept]"
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text
+
+
+def describe_exception(error: BaseException) -> dict:
+    """Type, message and the student-cell frames of ``error``, as plain data."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename.startswith("<cell ")]
+    if isinstance(error, SyntaxError) and (error.filename or "").startswith("<cell "):
+        where = [f"{error.filename[1:-1]}, line {error.lineno}: {(error.text or '').strip()}"]
+    else:
+        where = [f"{f.filename[1:-1]}, line {f.lineno}, in {f.name}: {f.line or ''}".rstrip(": ")
+                 for f in frames[-5:]]
+    try:
+        message = str(error)
+    except Exception:
+        message = "(the exception's message could not be printed)"
+    return {"type": type(error).__name__[:100], "message": message[:2000], "where": where}
+
+
+class Session:
+    """The submission's namespace and the handlers of each request."""
+
+    def __init__(self, output: CappedText):
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.output = output
+
+    def cell(self, index: int, source: str):
+        filename = CELL_FILE.format(index)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        code = compile(source, filename, "exec")
+        exec(code, self.namespace)
+
+    def call(self, name: str, args, kwargs, return_args: bool = False):
+        if name not in self.namespace:
+            return {"missing": name}
+        function = self.namespace[name]
+        if not callable(function):
+            return {"not_callable": name, "type": type(function).__name__}
+        value = function(*args, **kwargs)
+        return {"value": value, "args": list(args) if return_args else None}
+
+    def run(self, function, args, kwargs):
+        return {"value": function(self.namespace, *args, **kwargs)}
+
+    def names(self):
+        return {"value": {name: _kind(value) for name, value in list(self.namespace.items())
+                          if not name.startswith("__")}}
+
+    def take_output(self):
+        return {"value": self.output.take()}
+
+
+def _kind(value) -> str:
+    if isinstance(value, type):
+        return "class"
+    return "function" if callable(value) else "value"
+
+
+def serve(channel: socket.socket, limits) -> None:
+    """Answer requests until the trusted side closes the channel."""
+    output = CappedText(limits.output_kb * 1024)
+    sys.stdout = sys.stderr = output
+    sys.stdin = open(os.devnull)
+    session = Session(output)
+    handlers = {"cell": session.cell, "call": session.call, "run": session.run,
+                "names": session.names, "output": session.take_output}
+    while True:
+        request = _receive(channel)
+        if request is None:
+            os._exit(0)
+        request_id, operation, args = request
+        try:
+            reply = {"id": request_id, **(handlers[operation](*args) or {})}
+        except BaseException as error:  # student code may raise anything, SystemExit included
+            reply = {"id": request_id, "raised": describe_exception(error)}
+        try:
+            payload = wire.encode(reply)
+        except BaseException as error:  # e.g. MemoryError while encoding a huge value
+            payload = wire.encode({"id": request_id, "raised": describe_exception(error)})
+        channel.sendall(wire.frame(payload))
+
+
+def _receive(channel: socket.socket):
+    header = _read_exactly(channel, 8)
+    if header is None:
+        return None
+    (length,) = struct.unpack(">Q", header)
+    payload = _read_exactly(channel, length)
+    return None if payload is None else cloudpickle.loads(payload)
+
+
+def _read_exactly(channel: socket.socket, size: int) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = channel.recv(min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)

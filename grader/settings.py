@@ -1,0 +1,124 @@
+"""An assignment's settings, read once from ``assignment.yml`` and validated.
+
+Precedence: environment (``DLGRADE_SECRET``, ``DLGRADE_SECRET_FILE``) over ``assignment.yml``
+over the defaults of ``Limits``. Errors name the file and the bad key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from grader.sandbox.isolation import Limits
+
+CONFIG_FILE = "assignment.yml"
+KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions"}
+DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
+
+
+class AssignmentError(Exception):
+    """The assignment's files are missing or invalid (an instructor's error, reported loudly)."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    folder: Path
+    tests: Path
+    reference: Path
+    limits: Limits
+    questions: dict[str, str]  # id -> title, in the order the handout gives them
+
+    def hidden_paths(self) -> list[Path]:
+        """What a worker must not see: the course's assignments and solutions folders."""
+        course = self.folder.parent if self.folder.parent.name == "assignments" else self.folder
+        solutions = self.reference.parent
+        hidden = [course, self.tests, solutions if solutions.name == "solutions" else self.reference]
+        secret_file = os.environ.get("DLGRADE_SECRET_FILE")
+        if secret_file:
+            hidden.append(Path(secret_file).resolve())
+        return sorted(set(hidden))
+
+
+def find_assignment(name_or_path: str) -> Path:
+    """A folder path, or a folder name under ./assignments."""
+    for candidate in (Path(name_or_path), Path("assignments") / name_or_path):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate.resolve()
+    raise AssignmentError(f"no assignment {name_or_path!r}: looked for {CONFIG_FILE} in "
+                          f"{name_or_path}/ and assignments/{name_or_path}/")
+
+
+def load_assignment(name_or_path: str) -> Assignment:
+    folder = find_assignment(name_or_path)
+    config_path = folder / CONFIG_FILE
+    try:
+        config = yaml.safe_load(config_path.read_text())
+    except yaml.YAMLError as error:
+        raise AssignmentError(f"{config_path}: not valid YAML ({error})") from None
+    if not isinstance(config, dict):
+        raise AssignmentError(f"{config_path}: expected a mapping of keys to values")
+    unknown = sorted(set(config) - KNOWN_KEYS)
+    if unknown:
+        raise AssignmentError(f"{config_path}: unknown key {unknown[0]!r} "
+                              f"(known: {', '.join(sorted(KNOWN_KEYS))})")
+    name = _string(config, "name", config_path, default=folder.name)
+    tests = folder / _string(config, "tests", config_path, default="tests")
+    reference = (folder / _string(config, "reference", config_path,
+                                  default=f"../../solutions/{name}.py")).resolve()
+    for path, what in ((tests, "tests folder"), (reference, "reference solution")):
+        if not path.exists():
+            raise AssignmentError(f"{config_path}: the {what} {path} does not exist")
+    return Assignment(name, folder, tests.resolve(), reference,
+                      parse_limits(config.get("limits") or {}, config_path),
+                      _questions(config.get("questions") or {}, config_path))
+
+
+def _string(config: dict, key: str, where: Path, default: str) -> str:
+    value = config.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise AssignmentError(f"{where}: {key} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _questions(value, where: Path) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise AssignmentError(f"{where}: questions must map question ids to titles")
+    return {k: str(v) for k, v in value.items()}
+
+
+def parse_limits(values, where) -> Limits:
+    """Limits from a mapping; each value must be a positive number of the field's type."""
+    if not isinstance(values, dict):
+        raise AssignmentError(f"{where}: limits must be a mapping, got {values!r}")
+    fields = {f.name: f for f in dataclasses.fields(Limits)}
+    chosen = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise AssignmentError(f"{where}: unknown key 'limits.{key}' "
+                                  f"(known: {', '.join(fields)})")
+        kind = int if fields[key].type in ("int", int) else float
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0 \
+                or (kind is int and value != int(value)):
+            raise AssignmentError(f"{where}: limits.{key} must be a positive "
+                                  f"{'whole ' if kind is int else ''}number, got {value!r}")
+        chosen[key] = kind(value)
+    return Limits(**chosen)
+
+
+def course_secret() -> bytes:
+    """The secret that seeds test inputs: DLGRADE_SECRET, else the file DLGRADE_SECRET_FILE,
+    else a documented default (inputs are then predictable from the submission alone)."""
+    if os.environ.get("DLGRADE_SECRET"):
+        return os.environ["DLGRADE_SECRET"].encode()
+    path = os.environ.get("DLGRADE_SECRET_FILE")
+    if path:
+        try:
+            return Path(path).read_bytes().strip()
+        except OSError as error:
+            raise AssignmentError(f"DLGRADE_SECRET_FILE={path}: {error.strerror}") from None
+    return DEFAULT_SECRET.encode()

@@ -82,7 +82,7 @@ def _ungraded(assignment, path, status, message, only_public) -> SubmissionResul
 def _cell_summary(reports, cell_count: int) -> str | None:
     if cell_count == 0:
         return "the submission has no code cells"
-    problems = [f"cell {r.index + 1}: {r.error}" for r in reports if r.error]
+    problems = [f"code cell {r.index + 1}: {r.error}" for r in reports if r.error]
     if not problems:
         return None
     return "\n".join(["some cells did not run cleanly (later cells still ran):", *problems])

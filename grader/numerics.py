@@ -53,7 +53,7 @@ def tolerance_for(actual) -> Tolerance:
 
 def describe(value) -> str:
     if isinstance(value, Opaque):
-        return f"an object of type {value.type_name}"
+        return f"an object of type {value.type_name} ({value.text})"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     return f"a {type(value).__name__} ({value!r})"[:200]

@@ -67,15 +67,15 @@ def load_assignment(name_or_path: str) -> Assignment:
         raise AssignmentError(f"{config_path}: unknown key {unknown[0]!r} "
                               f"(known: {', '.join(sorted(KNOWN_KEYS))})")
     name = _string(config, "name", config_path, default=folder.name)
+    limits = parse_limits(config.get("limits") or {}, config_path)
+    questions = _questions(config.get("questions") or {}, config_path)
     tests = folder / _string(config, "tests", config_path, default="tests")
     reference = (folder / _string(config, "reference", config_path,
                                   default=f"../../solutions/{name}.py")).resolve()
     for path, what in ((tests, "tests folder"), (reference, "reference solution")):
         if not path.exists():
             raise AssignmentError(f"{config_path}: the {what} {path} does not exist")
-    return Assignment(name, folder, tests.resolve(), reference,
-                      parse_limits(config.get("limits") or {}, config_path),
-                      _questions(config.get("questions") or {}, config_path))
+    return Assignment(name, folder, tests.resolve(), reference, limits, questions)
 
 
 def _string(config: dict, key: str, where: Path, default: str) -> str:

@@ -18,7 +18,7 @@ import cloudpickle
 
 from grader.sandbox import wire
 
-CELL_FILE = "<cell {}>"
+CELL_FILE = "<code cell {}>"
 
 
 class CappedText:
@@ -53,8 +53,8 @@ class CappedText:
 def describe_exception(error: BaseException) -> dict:
     """Type, message and the student-cell frames of ``error``, as plain data."""
     frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename.startswith("<cell ")]
-    if isinstance(error, SyntaxError) and (error.filename or "").startswith("<cell "):
+              if f.filename.startswith("<code cell ")]
+    if isinstance(error, SyntaxError) and (error.filename or "").startswith("<code cell "):
         where = [f"{error.filename[1:-1]}, line {error.lineno}: {(error.text or '').strip()}"]
     else:
         where = [f"{f.filename[1:-1]}, line {f.lineno}, in {f.name}: {f.line or ''}".rstrip(": ")
@@ -74,7 +74,7 @@ class Session:
         self.output = output
 
     def cell(self, index: int, source: str):
-        filename = CELL_FILE.format(index)
+        filename = CELL_FILE.format(index + 1)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(source, filename, "exec")
         exec(code, self.namespace)
@@ -111,6 +111,7 @@ def serve(channel: socket.socket, limits) -> None:
     sys.stdout = sys.stderr = output
     sys.stdin = open(os.devnull)
     session = Session(output)
+    serving = os.getpid()
     handlers = {"cell": session.cell, "call": session.call, "run": session.run,
                 "names": session.names, "output": session.take_output}
     while True:
@@ -122,6 +123,8 @@ def serve(channel: socket.socket, limits) -> None:
             reply = {"id": request_id, **(handlers[operation](*args) or {})}
         except BaseException as error:  # student code may raise anything, SystemExit included
             reply = {"id": request_id, "raised": describe_exception(error)}
+        if os.getpid() != serving:
+            os._exit(0)  # a process the submission forked: only the worker itself answers
         try:
             payload = wire.encode(reply)
         except BaseException as error:  # e.g. MemoryError while encoding a huge value

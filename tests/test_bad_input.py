@@ -1,0 +1,110 @@
+"""Bad input: every file gets a result with a status and a message a student understands."""
+
+import nbformat
+import nbformat.v3
+import pytest
+from conftest import BACKWARD, FORWARD, TOY_MAX, grade_json, write_notebook
+
+
+def _q(result, question):
+    return result["questions"][question]["score"]
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b'{"cells": [', "not valid JSON"),
+    (b"", "the file is empty"),
+    (b"   \n\n", "the file is empty"),
+    (bytes(range(256)) * 40, "not a text file"),
+    (b'{"a": 1}', "JSON but not a Jupyter notebook"),
+    (b'{"nbformat": 5, "nbformat_minor": 0, "cells": []}', "newer than this grader reads"),
+])
+def test_unreadable_notebooks_get_an_error_status(tmp_path, content, expected):
+    path = tmp_path / "submission.ipynb"
+    path.write_bytes(content)
+    result = grade_json(path)
+    assert result["status"] == "error" and result["score"] == 0
+    assert result["max_score"] == TOY_MAX  # every question keeps its maximum in the gradebook
+    assert expected in result["message"]
+    assert all(t["outcome"] == "failed" and "not graded" in t["message"] or
+               "could not" in t["message"] for t in result["tests"])
+    assert path.read_bytes() == content  # the input is never modified
+
+
+def test_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.py"
+    with open(path, "wb") as handle:
+        handle.truncate(30 * 2**20)
+    result = grade_json(path)
+    assert result["status"] == "error" and "must be under 20 MB" in result["message"]
+
+
+def test_nbformat_3_notebook_is_upgraded_and_graded(tmp_path):
+    cells = [nbformat.v3.new_code_cell(input=FORWARD), nbformat.v3.new_code_cell(input=BACKWARD)]
+    notebook = nbformat.v3.new_notebook(worksheets=[nbformat.v3.new_worksheet(cells=cells)])
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.v3.writes_json(notebook))
+    result = grade_json(path)
+    assert (result["status"], result["score"]) == ("graded", TOY_MAX)
+
+
+def test_notebook_without_code_cells(tmp_path):
+    result = grade_json(write_notebook(tmp_path / "prose.ipynb", []))
+    assert (result["status"], result["score"]) == ("graded", 0.0)
+    assert result["message"] == "the submission has no code cells"
+    assert "`affine` is not defined in your submission" in result["tests"][0]["message"]
+
+
+def test_syntax_error_in_one_cell_spares_the_others(tmp_path):
+    broken = "def affine(x, W, b)\n    return x @ W + b\n"
+    result = grade_json(write_notebook(tmp_path / "syntax.ipynb", [broken, BACKWARD]))
+    assert result["status"] == "graded"
+    assert _q(result, "q1") == 0 and _q(result, "q2") == 10
+    assert "code cell 1: raised SyntaxError" in result["message"]
+    assert "line 1" in result["message"]
+
+
+def test_missing_function_says_which_name(tmp_path):
+    renamed = FORWARD.replace("def affine(", "def affine_layer(")
+    result = grade_json(write_notebook(tmp_path / "renamed.ipynb", [renamed, BACKWARD]))
+    message = result["tests"][0]["message"]
+    assert "`affine` is not defined in your submission" in message
+    assert "define it with exactly this name" in message
+    assert _q(result, "q2") == 10
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("return (x @ W + b).T", "(it looks transposed)"),
+    ("return (x @ W + b).ravel()", "same number of elements"),
+    ("return (x @ W + b).astype(str)", "array of dtype <U"),
+    ("return (x @ W + b).tolist()", "got a list"),
+    ("return None", "got a NoneType"),
+    ("return np.full((len(x), W.shape[1]), np.nan)", "nan or inf"),
+    ("return (x @ W + b).astype(np.float32) + 1e-2", "compared with the reference (float32"),
+])
+def test_wrong_return_values_get_a_precise_message(tmp_path, body, expected):
+    forward = f"import numpy as np\ndef affine(x, W, b):\n    {body}\n"
+    result = grade_json(write_notebook(tmp_path / "wrong.ipynb", [forward, BACKWARD]))
+    values = next(t for t in result["tests"] if t["name"] == "test_affine_values")
+    assert values["outcome"] == "failed" and expected in values["message"], values["message"]
+    assert result["status"] == "graded" and _q(result, "q1") <= 1 and _q(result, "q2") == 10
+
+
+def test_float32_within_policy_passes(tmp_path):
+    forward = "import numpy as np\ndef affine(x, W, b):\n    return (x @ W + b).astype(np.float32)\n"
+    result = grade_json(write_notebook(tmp_path / "f32.ipynb", [forward, BACKWARD]))
+    assert result["score"] == TOY_MAX
+
+
+def test_python_file_with_percent_cells(tmp_path):
+    path = tmp_path / "submission.py"
+    path.write_text(f"# %%\n{FORWARD}\n# %%\nraise RuntimeError('oops')\n# %%\n{BACKWARD}")
+    result = grade_json(path)
+    assert result["score"] == TOY_MAX
+    assert "code cell 2: raised RuntimeError: oops" in result["message"]
+
+
+def test_magics_and_shell_escapes_do_not_break_grading(tmp_path):
+    cells = ["%matplotlib inline\n!pip install nothing\nfiles = !ls\n" + FORWARD,
+             "%%time\n" + BACKWARD, "%%bash\nrm -rf /\n"]
+    result = grade_json(write_notebook(tmp_path / "magics.ipynb", cells))
+    assert (result["score"], result["message"]) == (TOY_MAX, None)

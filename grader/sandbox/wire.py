@@ -69,7 +69,7 @@ def _to_tree(value, blobs: list[bytes], depth: int):
         if array.dtype.kind not in NUMERIC_KINDS or array.dtype.hasobject:
             return _opaque(value, f"array of dtype {array.dtype}")
         buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        np.save(buffer, array, allow_pickle=False)
         blobs.append(buffer.getvalue())
         return ["a" if kind is np.ndarray else "s", len(blobs) - 1]
     return _opaque(value)

@@ -40,11 +40,12 @@ def _outer_limits():
     resource.setrlimit(resource.RLIMIT_AS, (16 * 2**30, 16 * 2**30))
 
 
-def run_dlgrade(*args: str | Path, timeout: float = OUTER_TIMEOUT) -> subprocess.CompletedProcess:
+def run_dlgrade(*args: str | Path, timeout: float = OUTER_TIMEOUT,
+                env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real ``dlgrade`` command; kill its whole session if it overruns."""
     process = subprocess.Popen([DLGRADE, *map(str, args)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=_outer_limits)
+                               preexec_fn=_outer_limits, env={**os.environ, **(env or {})})
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -59,9 +60,9 @@ def run_dlgrade(*args: str | Path, timeout: float = OUTER_TIMEOUT) -> subprocess
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def grade_json(submission: Path, assignment: Path = TOY) -> dict:
+def grade_json(submission: Path, assignment: Path = TOY, env: dict | None = None) -> dict:
     """``dlgrade run ASSIGNMENT SUBMISSION --json``, checked for a clean exit and no traceback."""
-    done = run_dlgrade("run", assignment, submission, "--json")
+    done = run_dlgrade("run", assignment, submission, "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     return json.loads(done.stdout)

@@ -54,6 +54,16 @@ for s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGXCPU, signal.
     "fork bomb": "import os\nwhile True:\n    os.fork()",
     "print without end": "while True:\n    print('spam' * 1000)",
     "flood stdout at once": "print('x' * 10**8)",
+    "forge replies on the channel": """
+import os
+from grader.sandbox import wire
+for fd in range(3, 10):
+    for request_id in ["hello", "0" * 16]:
+        try:
+            os.write(fd, wire.frame(wire.encode({"id": request_id, "value": 16})))
+        except OSError:
+            pass
+""",
     "read hidden tests and reference": """
 import os
 found = []
@@ -149,3 +159,34 @@ def test_huge_reply_is_refused_with_its_size(tmp_path):
     path = write_notebook(tmp_path / "big.ipynb", [FORWARD, HOSTILE_BACKWARD["returns 100 MB"]])
     shapes = next(t for t in grade_json(path)["tests"] if t["name"] == "test_backward_shapes")
     assert "over the 64 MB limit" in shapes["message"]
+
+
+SECRET = "course-secret-5f3a9"
+STEAL_SECRET = f"""
+import ctypes, gc, os
+needle = {SECRET[::-1]!r}[::-1]
+control = {SECRET[::-1].replace("c", "k")!r}[::-1]
+places = [os.environ.values()]
+for path in ["/proc/self/environ", "/proc/1/environ", "/proc/self/cmdline"]:
+    try:
+        places.append([open(path, "rb").read().decode(errors="replace")])
+    except OSError:
+        pass
+found = any(needle in text for place in places for text in place)
+counts = [0, 0]
+for line in open("/proc/self/maps").read().splitlines():
+    span, perms = line.split()[:2]
+    low, high = (int(v, 16) for v in span.split("-"))
+    if perms.startswith("rw") and high - low < 2**28:
+        data = ctypes.string_at(low, high - low)
+        counts[0] += data.count(needle.encode())
+        counts[1] += data.count(control.encode())
+if found or counts[0] > counts[1]:
+    exec({BACKWARD!r})  # a student holding the secret could predict every input
+"""
+
+
+def test_course_secret_is_out_of_reach(tmp_path):
+    path = write_notebook(tmp_path / "steal.ipynb", [FORWARD, WRONG_BACKWARD, STEAL_SECRET])
+    result = grade_json(path, env={"DLGRADE_SECRET": SECRET})
+    assert result["score"] == WRONG_SCORE and result["message"] is None

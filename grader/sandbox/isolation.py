@@ -151,6 +151,30 @@ def _is_real_root() -> bool:
     return first[:3] == ["0", "0", "4294967295"]
 
 
+def scrub_secret_environment(prefix: bytes = b"DLGRADE_SECRET") -> None:
+    """Overwrite, in place, the bytes of environment values whose names start with ``prefix``.
+
+    The fork server is forked from the grader after Python built ``os.environ``; without this,
+    the secret's bytes would sit in every worker's heap.
+    """
+    data = getattr(os.environ, "_data", {})
+    offset = _bytes_data_offset()
+    for key, value in list(data.items()):
+        if isinstance(key, bytes) and key.startswith(prefix) and isinstance(value, bytes):
+            ctypes.memset(id(value) + offset, ord("x"), len(value))
+            del os.environ[key.decode()]
+
+
+def _bytes_data_offset() -> int:
+    """Where a bytes object's characters start, relative to its address (CPython)."""
+    probe = b"dlgrade-probe"
+    base = id(probe)
+    for offset in range(16, 64):
+        if ctypes.string_at(base + offset, len(probe)) == probe:
+            return offset
+    raise RuntimeError("unexpected bytes layout")
+
+
 def wipe_inherited_memory() -> None:
     """Zero the environment and argv blocks the process started with (/proc/self/environ).
 

@@ -72,6 +72,7 @@ def _serve_forks(control: socket.socket) -> None:
     """The zygote's loop: one supervisor per request, until the grader goes away."""
     try:
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.scrub_secret_environment()
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         while True:

@@ -1,0 +1,183 @@
+"""The sandbox itself: limits, isolation and recovery, through its Python interface."""
+
+import os
+import socket
+
+import pytest
+from conftest import FIXTURES, TOY
+
+from grader.sandbox import (Limits, SandboxedSubmission, StudentError, WorkerCrashed,
+                            WorkerTimeout, Zygote)
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
+LIMITS = Limits(call_timeout=3, cell_timeout=3, submission_timeout=60, cpu_seconds=20,
+                memory_mb=1024, output_kb=4)
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    server = Zygote()
+    yield server
+    server.close()
+
+
+def sandboxed(zygote, cells, limits=LIMITS, hidden=()):
+    submission = SandboxedSubmission(zygote, list(cells), limits, list(hidden))
+    submission.start()
+    return submission
+
+
+def probe(zygote, code: str, **kwargs):
+    """Run ``code`` (which sets ``result``) in a fresh worker and return ``result``."""
+    submission = sandboxed(zygote, [code], **kwargs)
+    try:
+        return submission.run(lambda namespace: namespace.get("result"))
+    finally:
+        submission.close()
+
+
+@root_only
+def test_runs_as_an_unprivileged_user(zygote):
+    assert probe(zygote, "import os\nresult = [os.getuid(), os.geteuid(), os.getgid()]") == \
+        [65534, 65534, 65534]
+
+
+def test_hidden_folders_and_files_show_nothing(zygote):
+    # Outside /tmp, which the worker sees as its own empty tmpfs anyway.
+    secret_folder = FIXTURES / "solutions"
+    lone_file = TOY / "assignment.yml"
+    visible = FIXTURES / "assignments"
+    code = f"""
+import os
+result = []
+try:
+    result.append(os.listdir({str(secret_folder)!r}))
+except OSError as error:
+    result.append(type(error).__name__)
+try:
+    result.append(open({str(lone_file)!r}).read())
+except OSError as error:
+    result.append(type(error).__name__)
+"""
+    found = probe(zygote, code, hidden=[secret_folder, lone_file])
+    assert found[0] in ([], "PermissionError") and found[1] in ("", "PermissionError")
+
+
+def test_no_network(zygote):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    code = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+    result = "connected"
+except OSError as error:
+    result = type(error).__name__
+"""
+    try:
+        assert probe(zygote, code) != "connected"
+    finally:
+        server.close()
+
+
+def test_fresh_private_working_folder_and_temp(zygote, tmp_path):
+    marker = "/tmp/dlgrade-test-marker"
+    open(marker, "w").close()
+    try:
+        code = "import os\nresult = [os.getcwd(), os.listdir('.'), os.path.exists(%r)]" % marker
+        assert probe(zygote, code) == ["/tmp/work", [], False]
+    finally:
+        os.remove(marker)
+
+
+def test_scrubbed_environment(zygote, monkeypatch):
+    code = "import os, sys\nresult = [sorted(os.environ), sys.argv]"
+    names, argv = probe(zygote, code)
+    assert set(names) <= {"PATH", "LANG", "HOME", "TMPDIR", "OPENBLAS_NUM_THREADS",
+                          "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    assert argv == ["submission"]
+
+
+def test_file_size_limit(zygote):
+    limits = Limits(file_size_mb=1, call_timeout=3, cell_timeout=3)
+    code = """
+try:
+    with open("big.bin", "wb") as handle:
+        handle.write(b"x" * (5 * 2**20))
+    result = "written"
+except OSError as error:
+    result = error.errno
+"""
+    assert probe(zygote, code, limits=limits) == 27  # EFBIG
+
+
+def test_open_files_limit(zygote):
+    code = """
+handles = []
+try:
+    for _ in range(1000):
+        handles.append(open("/dev/null"))
+except OSError as error:
+    result = ["refused", len(handles)]
+"""
+    refused, opened = probe(zygote, code)
+    assert refused == "refused" and opened < 64
+
+
+def test_memory_limit_raises_memory_error(zygote):
+    submission = sandboxed(zygote, ["def hoard():\n    return bytearray(3 * 2**30)\n"])
+    with pytest.raises(StudentError, match="MemoryError"):
+        submission.call("hoard")
+    submission.close()
+
+
+def test_cpu_limit_stops_a_busy_worker(zygote):
+    limits = Limits(cpu_seconds=1, call_timeout=20, cell_timeout=3)
+    submission = sandboxed(zygote, ["def spin():\n    while True:\n        pass\n"], limits=limits)
+    with pytest.raises(WorkerCrashed):
+        submission.call("spin")
+    submission.close()
+
+
+def test_output_is_captured_and_capped(zygote):
+    submission = sandboxed(zygote, ["print('hello')\nprint('x' * 100000)"])
+    output = submission.take_output()
+    assert output.startswith("hello\nxxx") and len(output) < 4096 + 200
+    assert "more characters of output not kept" in output
+    submission.close()
+
+
+def test_a_call_that_hangs_fails_alone_and_the_next_call_works(zygote):
+    cells = ["calls = []\ndef hang():\n    while True:\n        pass\n", "def ok():\n    return 7\n"]
+    submission = sandboxed(zygote, cells)
+    with pytest.raises(WorkerTimeout):
+        submission.call("hang")
+    assert submission.call("ok") == 7  # a fresh worker re-ran the cells
+    submission.close()
+
+
+def test_fork_bomb_is_contained(zygote):
+    submission = sandboxed(zygote, ["import os\nwhile True:\n    os.fork()", "x = 1"])
+    assert submission.run(lambda namespace: namespace["x"]) == 1
+    submission.close()
+    assert os.system("true") == 0  # the machine can still start processes
+
+
+def test_forged_replies_on_the_channel_are_refused(zygote):
+    forge = """
+import os
+from grader.sandbox import wire
+for request_id in ["hello", "0" * 16]:
+    os.write(3, wire.frame(wire.encode({"id": request_id, "value": 100})))
+"""
+    submission = sandboxed(zygote, [forge, "def f():\n    return 1\n"])
+    assert submission.cell_errors[0].startswith("produced an unreadable reply")
+    assert submission.call("f") == 1
+    submission.close()
+
+
+@root_only
+def test_no_degraded_layers_as_root(zygote):
+    submission = sandboxed(zygote, ["x = 1"])
+    assert submission.degraded == []
+    submission.close()

@@ -65,7 +65,7 @@ def script_sources(text: str) -> list[str]:
     if not starts:
         return [text]
     bounds = [0, *starts, len(text)] if starts[0] > 0 else [*starts, len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def notebook_sources(text: str) -> list[str]:

@@ -37,7 +37,8 @@ class Assignment:
         """What a worker must not see: the course's assignments and solutions folders."""
         course = self.folder.parent if self.folder.parent.name == "assignments" else self.folder
         solutions = self.reference.parent
-        hidden = [course, self.tests, solutions if solutions.name == "solutions" else self.reference]
+        hidden = [course, self.tests,
+                  solutions if solutions.name == "solutions" else self.reference]
         secret_file = os.environ.get("DLGRADE_SECRET_FILE")
         if secret_file:
             hidden.append(Path(secret_file).resolve())

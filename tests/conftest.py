@@ -22,8 +22,10 @@ DLGRADE = shutil.which("dlgrade") or pytest.exit("the dlgrade command is not ins
 OUTER_TIMEOUT = 180  # seconds: a bound from outside, should a sandbox limit ever fail
 
 FORWARD = "import numpy as np\n\ndef affine(x, W, b):\n    return x @ W + b\n"
-BACKWARD = "def affine_backward(dout, x, W):\n    return dout @ W.T, x.T @ dout, dout.sum(axis=0)\n"
-WRONG_BACKWARD = "def affine_backward(dout, x, W):\n    return dout @ W, x.T @ dout, dout.sum(axis=0)\n"
+BACKWARD = ("def affine_backward(dout, x, W):\n"
+            "    return dout @ W.T, x.T @ dout, dout.sum(axis=0)\n")
+WRONG_BACKWARD = ("def affine_backward(dout, x, W):\n"
+                  "    return dout @ W, x.T @ dout, dout.sum(axis=0)\n")
 WRONG_SCORE = 6.0  # the wrong answer keeps q1 (6 points) and loses q2 (10 points)
 
 

@@ -90,7 +90,8 @@ def test_wrong_return_values_get_a_precise_message(tmp_path, body, expected):
 
 
 def test_float32_within_policy_passes(tmp_path):
-    forward = "import numpy as np\ndef affine(x, W, b):\n    return (x @ W + b).astype(np.float32)\n"
+    forward = ("import numpy as np\ndef affine(x, W, b):\n"
+               "    return (x @ W + b).astype(np.float32)\n")
     result = grade_json(write_notebook(tmp_path / "f32.ipynb", [forward, BACKWARD]))
     assert result["score"] == TOY_MAX
 

@@ -5,7 +5,15 @@ real command, bounded from outside (own session, address-space limit, timeout).
 """
 
 import pytest
-from conftest import BACKWARD, FORWARD, TOY_MAX, WRONG_BACKWARD, WRONG_SCORE, grade_json, write_notebook
+from conftest import (
+    BACKWARD,
+    FORWARD,
+    TOY_MAX,
+    WRONG_BACKWARD,
+    WRONG_SCORE,
+    grade_json,
+    write_notebook,
+)
 
 FULL_MARKS_IF_TRUSTED = """
 import numpy as np, numpy.testing

@@ -5,10 +5,19 @@ import pytest
 from scipy import stats
 
 from grader import numerics
-from grader.numerics import (FINITE_DIFFERENCE, assert_bounds, assert_close,
-                             assert_distribution, assert_moments, assert_vjp,
-                             numerical_gradient, numerical_jacobian, random_inputs,
-                             random_upstream, relative_error)
+from grader.numerics import (
+    FINITE_DIFFERENCE,
+    assert_bounds,
+    assert_close,
+    assert_distribution,
+    assert_moments,
+    assert_vjp,
+    numerical_gradient,
+    numerical_jacobian,
+    random_inputs,
+    random_upstream,
+    relative_error,
+)
 
 SEEDS = range(200)
 N, D, M = 4, 3, 5

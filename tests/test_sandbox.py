@@ -6,8 +6,14 @@ import socket
 import pytest
 from conftest import FIXTURES, TOY
 
-from grader.sandbox import (Limits, SandboxedSubmission, StudentError, WorkerCrashed,
-                            WorkerTimeout, Zygote)
+from grader.sandbox import (
+    Limits,
+    SandboxedSubmission,
+    StudentError,
+    WorkerCrashed,
+    WorkerTimeout,
+    Zygote,
+)
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
 LIMITS = Limits(call_timeout=3, cell_timeout=3, submission_timeout=60, cpu_seconds=20,
@@ -58,9 +64,11 @@ try:
     result.append(open({str(lone_file)!r}).read())
 except OSError as error:
     result.append(type(error).__name__)
+result.append(os.listdir({str(visible)!r}))
 """
     found = probe(zygote, code, hidden=[secret_folder, lone_file])
     assert found[0] in ([], "PermissionError") and found[1] in ("", "PermissionError")
+    assert found[2] == ["toy"]  # the control: what is not hidden stays visible
 
 
 def test_no_network(zygote):
@@ -148,7 +156,7 @@ def test_output_is_captured_and_capped(zygote):
 
 
 def test_a_call_that_hangs_fails_alone_and_the_next_call_works(zygote):
-    cells = ["calls = []\ndef hang():\n    while True:\n        pass\n", "def ok():\n    return 7\n"]
+    cells = ["def hang():\n    while True:\n        pass\n", "def ok():\n    return 7\n"]
     submission = sandboxed(zygote, cells)
     with pytest.raises(WorkerTimeout):
         submission.call("hang")

@@ -239,7 +239,8 @@ class SandboxedSubmission:
 
 def _cell_failure(error: WorkerError, limits: Limits) -> str:
     if isinstance(error, TimeBudgetSpent):
-        return f"not run: the submission used its whole time budget ({limits.submission_timeout:g} s)"
+        return ("not run: the submission used its whole time budget "
+                f"({limits.submission_timeout:g} s)")
     if isinstance(error, WorkerTimeout):
         return f"did not finish within {limits.cell_timeout:g} s (an infinite loop?)"
     if isinstance(error, WorkerCrashed):

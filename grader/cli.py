@@ -1,16 +1,24 @@
-"""The ``dlgrade`` command: a thin layer over the package's functions."""
+"""The ``dlgrade`` command: a thin layer over the package's functions.
+
+Kept light to import: a command is sent to the grading server (``grader.server``) when one
+can serve it, and run here otherwise.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 # One BLAS thread per process: graders run several processes side by side.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+
+SERVED = {"run"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,16 +52,51 @@ def command_run(args, zygote) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    if args.command in SERVED and os.environ.get("DLGRADE_SERVER", "1") != "0":
+        from grader.server import run_remotely
+
+        code = run_remotely(argv)
+        if code is not None:
+            return code
+    try:
+        return run_here(args)
+    except BrokenPipeError:  # e.g. piped into head: the reader has what it wanted
+        sys.stdout = None
+        return 0
+
+
+def run_here(args, zygote=None) -> int:
+    """Run a parsed command in this process; instructor errors are loud but tidy."""
     # Fork the sandbox's fork server first: before any secret, test or reference is read.
     from grader.sandbox import Zygote
     from grader.settings import AssignmentError
 
-    zygote = Zygote()
+    own = zygote is None
+    zygote = zygote or Zygote()
     try:
         return args.handler(args, zygote)
     except AssignmentError as error:
         print(f"dlgrade: error: {error}", file=sys.stderr)
         return 2
     finally:
-        zygote.close()
+        if own:
+            zygote.close()
+
+
+def run_captured(argv: list[str], cwd: str, env: dict, zygote) -> dict:
+    """Run a command for a client of the grading server, with the client's folder and
+    secret; return its exit code and what it printed."""
+    os.chdir(cwd)
+    for name in [k for k in os.environ if k.startswith("DLGRADE_")]:
+        del os.environ[name]
+    os.environ.update(env)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            code = run_here(build_parser().parse_args(argv), zygote)
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 2
+    zygote.close()
+    return {"exit": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from grader.loading import SubmissionUnreadable, load_submission
-from grader.plugin import GradingPlugin, run_suite
 from grader.results import SubmissionResult
 from grader.sandbox import SandboxedSubmission, WorkerError, Zygote
 from grader.settings import Assignment, course_secret
@@ -49,6 +48,10 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
                                      assignment.hidden_paths())
     try:
         try:
+            submission.begin()
+            # Importing pytest takes longer than most submissions' cells: let them overlap.
+            from grader.plugin import GradingPlugin, run_suite
+
             reports = submission.start()
         except WorkerError as error:
             status = "timeout" if submission.time_up else "error"
@@ -74,6 +77,8 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
 
 def _ungraded(assignment, path, status, message, only_public) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
+    from grader.plugin import GradingPlugin, run_suite
+
     plugin = GradingPlugin(_Unavailable(message), assignment.reference, b"", only_public)
     tests = run_suite(assignment.tests, plugin)
     return SubmissionResult.from_tests(assignment.name, path.name, status, tests, message)

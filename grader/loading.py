@@ -1,5 +1,9 @@
-"""Loading a submission: a notebook (any nbformat v4 minor, older ones upgraded) or a .py file,
-as the ordered list of its code cells with IPython syntax neutralised."""
+"""Loading a submission: a notebook (any nbformat v4 minor, older ones upgraded by nbformat)
+or a .py file, as the ordered list of its code cells with IPython syntax neutralised.
+
+A v4 notebook is JSON whose ``cells`` hold ``cell_type`` and ``source`` in every minor version,
+so it is read directly; nbformat is imported only to upgrade an older one (its import costs
+more than grading a small submission)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 MAX_BYTES = 20 * 1024 * 1024
 KEPT_CELL_MAGICS = {"time", "capture", "timeit"}  # the body is ordinary Python: run it
@@ -82,17 +84,24 @@ def notebook_sources(text: str) -> list[str]:
     if version > 4:
         raise SubmissionUnreadable(f"the notebook uses nbformat {version}, newer than this "
                                    "grader reads (4): save it with Jupyter as nbformat 4")
-    try:
-        notebook = nbformat.reads(text, as_version=4)
-    except Exception as error:  # nbformat raises many types for malformed documents
-        raise SubmissionUnreadable(
-            f"the notebook could not be read as nbformat {version} "
-            f"({type(error).__name__}): save it again with Jupyter") from None
+    notebook = raw if version == 4 else _upgrade(text, version)
     cells = notebook.get("cells")
     if type(cells) is not list:
         raise SubmissionUnreadable("the notebook has no list of cells")
     return [_source(cell) for cell in cells
             if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+
+
+def _upgrade(text: str, version: int) -> dict:
+    """An older notebook converted by nbformat (imported only here: it is slow to import)."""
+    import nbformat
+
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises many types for malformed documents
+        raise SubmissionUnreadable(
+            f"the notebook could not be read as nbformat {version} "
+            f"({type(error).__name__}): save it again with Jupyter") from None
 
 
 def _source(cell: dict) -> str:

@@ -50,7 +50,7 @@ def test_wrong_value_message_names_index_values_and_tolerance(tmp_path):
     assert db["message"].startswith("db: values differ at index [")
     assert "expected" in db["message"] and "allowed abs" in db["message"]
     assert "constant factor of 2" in db["message"]
-    assert result["score"] == 6.0 + 1 + 2 + 2 + 1  # q1, shapes, dx, dW, inputs untouched
+    assert result["score"] == 6.0 + 1 + 2 + 2  # q1, shapes, dx, dW (db wrong: no input check)
 
 
 def test_partial_credit_within_one_test(tmp_path):

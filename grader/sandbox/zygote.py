@@ -33,6 +33,9 @@ class Zygote:
         self.pid = os.fork()
         if self.pid == 0:
             self.control.close()
+            keep = theirs.fileno()
+            os.closerange(3, keep)
+            os.closerange(keep + 1, 1 << 16)
             _serve_forks(theirs)
         theirs.close()
 

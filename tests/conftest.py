@@ -29,6 +29,15 @@ WRONG_BACKWARD = ("def affine_backward(dout, x, W):\n"
 WRONG_SCORE = 6.0  # the wrong answer keeps q1 (6 points) and loses q2 (10 points)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stop_grading_server():
+    """Leave no grading server behind: the tests start one through ``dlgrade run``."""
+    yield
+    from grader import server
+
+    server.stop()
+
+
 def write_notebook(path: Path, cells: list[str], markdown: str = "# Submission") -> Path:
     notebook = new_notebook(cells=[new_markdown_cell(markdown),
                                    *(new_code_cell(source) for source in cells)])

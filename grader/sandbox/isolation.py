@@ -1,4 +1,5 @@
-"""Confinement of a worker process: namespaces, hidden paths, rlimits, an unprivileged user.
+"""Confinement of a worker process: namespaces, a minimal read-only root, rlimits, an
+unprivileged user.
 
 Runs in the child between fork and the first line of student code. Linux only. Where the OS
 refuses a layer (no user namespaces for a non-root grader), the worker still starts and
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import resource
 import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +23,11 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 SANDBOX_UID = 65534  # nobody
-PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+SYSTEM_FOLDERS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+TOP_LEVEL_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41}
+MS_REMOUNT, MNT_DETACH = 32, 2
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -83,14 +90,27 @@ def enter_namespaces(confinement: Confinement) -> None:
         confinement.degraded.append(f"namespaces unavailable ({error.strerror})")
 
 
+def visible_paths() -> list[str]:
+    """What a worker may see: the system's folders and this Python installation, read-only."""
+    import site
+
+    python = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    python.update(p for p in sys.path if p.startswith(tuple(python)))
+    return sorted(p for p in {*SYSTEM_FOLDERS, *python} if os.path.isdir(p))
+
+
 def confine_filesystem(hidden: list[Path], confinement: Confinement) -> Path:
-    """Private /proc and temp folders, hidden course files; return the fresh working folder."""
+    """Pivot into a new root that holds only ``visible_paths()`` (read-only), private /proc,
+    /tmp and /dev; then cover ``hidden`` should any of it lie inside what is visible. Return
+    the fresh working folder."""
     try:
         mount("none", "/", None, MS_REC | MS_PRIVATE)
-        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        for folder in PRIVATE_TMP:
-            if os.path.isdir(folder):
-                mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=700")
+        root = "/tmp/root"
+        os.mkdir(root)
+        mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+        _populate_root(root)
+        _pivot_into(root)
         for path in hidden:
             _hide(path)
     except OSError as error:
@@ -100,6 +120,40 @@ def confine_filesystem(hidden: list[Path], confinement: Confinement) -> Path:
     workdir = Path("/tmp/work")
     workdir.mkdir(mode=0o700)
     return workdir
+
+
+def _populate_root(root: str) -> None:
+    for name in TOP_LEVEL_LINKS:
+        if os.path.islink("/" + name):
+            os.symlink(os.readlink("/" + name), f"{root}/{name}")
+    for path in visible_paths():
+        if os.path.islink(path) or os.path.lexists(root + path):
+            continue
+        os.makedirs(root + path, mode=0o755)
+        mount(path, root + path, None, MS_BIND | MS_REC)
+        mount("none", root + path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    for folder in ("proc", "dev", "tmp", "var/tmp", "dev/shm"):
+        os.makedirs(f"{root}/{folder}", mode=0o755, exist_ok=True)
+    mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for folder in ("tmp", "var/tmp", "dev/shm"):
+        mount("tmpfs", f"{root}/{folder}", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
+    for device in DEVICES:
+        open(f"{root}/dev/{device}", "w").close()
+        mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+
+
+def _pivot_into(root: str) -> None:
+    """Make ``root`` the root and detach the old one, so there is nothing left to escape to."""
+    os.mkdir(f"{root}/.old")
+    number = PIVOT_ROOT_SYSCALL.get(platform.machine())
+    if number is None or _libc.syscall(number, root.encode(), f"{root}/.old".encode()) != 0:
+        raise OSError(ctypes.get_errno(), "pivot_root")
+    os.chdir("/")
+    _check(_libc.umount2(b"/.old", MNT_DETACH), "umount /.old")
+    os.rmdir("/.old")
 
 
 def _hide(path: Path) -> None:

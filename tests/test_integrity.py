@@ -1,7 +1,9 @@
 """Integrity: hostile code added to a wrong answer never raises its score.
 
 Each attack is a cell appended to (or replacing a function of) the wrong answer, graded by the
-real command, bounded from outside (own session, address-space limit, timeout).
+real command, bounded from outside (own session, address-space limit, timeout). They grade
+in the command's own process (no grading server), so those bounds cover every process involved:
+the sandbox's processes die with the command (parent-death signals).
 """
 
 import pytest
@@ -14,6 +16,8 @@ from conftest import (
     grade_json,
     write_notebook,
 )
+
+IN_PROCESS = {"DLGRADE_SERVER": "0"}
 
 FULL_MARKS_IF_TRUSTED = """
 import numpy as np, numpy.testing
@@ -128,7 +132,7 @@ def affine_backward(dout, x, W):
 @pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
 def test_attack_cell_earns_nothing(tmp_path, attack):
     path = write_notebook(tmp_path / "attack.ipynb", [FORWARD, WRONG_BACKWARD, ATTACKS[attack]])
-    result = grade_json(path)
+    result = grade_json(path, env=IN_PROCESS)
     assert result["status"] == "graded"
     assert result["score"] == WRONG_SCORE, result["tests"]
     assert result["questions"]["q1"]["score"] == 6.0
@@ -137,7 +141,7 @@ def test_attack_cell_earns_nothing(tmp_path, attack):
 @pytest.mark.parametrize("attack", HOSTILE_BACKWARD, ids=list(HOSTILE_BACKWARD))
 def test_hostile_function_earns_nothing(tmp_path, attack):
     path = write_notebook(tmp_path / "hostile.ipynb", [FORWARD, HOSTILE_BACKWARD[attack]])
-    result = grade_json(path)
+    result = grade_json(path, env=IN_PROCESS)
     assert result["status"] == "graded"
     assert result["score"] == WRONG_SCORE, result["tests"]
     assert all(t["outcome"] == "failed" for t in result["tests"] if t["question"] == "q2")
@@ -145,19 +149,19 @@ def test_hostile_function_earns_nothing(tmp_path, attack):
 
 def test_attack_does_not_hurt_a_correct_answer(tmp_path):
     path = write_notebook(tmp_path / "honest.ipynb", [FORWARD, BACKWARD, FULL_MARKS_IF_TRUSTED])
-    assert grade_json(path)["score"] == TOY_MAX
+    assert grade_json(path, env=IN_PROCESS)["score"] == TOY_MAX
 
 
 def test_infinite_loop_cell_is_reported(tmp_path):
     path = write_notebook(tmp_path / "loop.ipynb", [FORWARD, "while True:\n    pass", BACKWARD])
-    result = grade_json(path)
+    result = grade_json(path, env=IN_PROCESS)
     assert result["score"] == TOY_MAX  # the cells after the loop still ran
     assert "code cell 2: did not finish within 3 s" in result["message"]
 
 
 def test_hanging_call_fails_alone_with_a_timeout_message(tmp_path):
     path = write_notebook(tmp_path / "hang.ipynb", [FORWARD, HOSTILE_BACKWARD["hangs in the call"]])
-    result = grade_json(path)
+    result = grade_json(path, env=IN_PROCESS)
     q2 = [t for t in result["tests"] if t["question"] == "q2"]
     assert all("did not finish in time" in t["message"] for t in q2)
     assert result["questions"]["q1"]["score"] == 6.0
@@ -165,7 +169,7 @@ def test_hanging_call_fails_alone_with_a_timeout_message(tmp_path):
 
 def test_huge_reply_is_refused_with_its_size(tmp_path):
     path = write_notebook(tmp_path / "big.ipynb", [FORWARD, HOSTILE_BACKWARD["returns 100 MB"]])
-    shapes = next(t for t in grade_json(path)["tests"] if t["name"] == "test_backward_shapes")
+    shapes = next(t for t in grade_json(path, env=IN_PROCESS)["tests"] if t["name"] == "test_backward_shapes")
     assert "over the 64 MB limit" in shapes["message"]
 
 
@@ -196,5 +200,5 @@ if found or counts[0] > counts[1]:
 
 def test_course_secret_is_out_of_reach(tmp_path):
     path = write_notebook(tmp_path / "steal.ipynb", [FORWARD, WRONG_BACKWARD, STEAL_SECRET])
-    result = grade_json(path, env={"DLGRADE_SECRET": SECRET})
+    result = grade_json(path, env={**IN_PROCESS, "DLGRADE_SECRET": SECRET})
     assert result["score"] == WRONG_SCORE and result["message"] is None

@@ -7,12 +7,8 @@ from pathlib import Path
 
 from grader.loading import SubmissionUnreadable, load_submission
 from grader.results import SubmissionResult
-from grader.sandbox import SandboxedSubmission, WorkerError, Zygote
+from grader.sandbox import NotGraded, SandboxedSubmission, WorkerError, Zygote
 from grader.settings import Assignment, course_secret
-
-
-class NotGraded(WorkerError):
-    """Stands in for a submission that could not be loaded or started."""
 
 
 class _Unavailable:

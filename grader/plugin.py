@@ -24,12 +24,14 @@ import pytest
 from grader.results import TestResult
 from grader.sandbox import (
     MissingName,
+    NotGraded,
     ReplyError,
     StudentError,
     TimeBudgetSpent,
     WorkerCrashed,
     WorkerTimeout,
 )
+from grader.settings import AssignmentError
 
 MARKERS = [
     "question(id): the question this test grades",
@@ -43,7 +45,7 @@ UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "stepwise"
                   "unraisableexception", "threadexception")  # these two gc.collect() 5 times
 
 
-class HiddenSuiteError(Exception):
+class HiddenSuiteError(AssignmentError):
     """The hidden suite itself is broken (collection failed, a marker is missing or wrong)."""
 
 
@@ -175,7 +177,9 @@ def failure_message(excinfo) -> str:
     if excinfo is None:
         return "this check failed"
     error = excinfo.value
-    if isinstance(error, MissingName):
+    if isinstance(error, NotGraded):
+        message = f"not graded: {error}"
+    elif isinstance(error, MissingName):
         message = (f"`{error}` is not defined in your submission (or is not a function): "
                    f"define it with exactly this name, and check that its cell runs")
     elif isinstance(error, StudentError):

@@ -113,6 +113,18 @@ def test_invalid_assignment_yml_names_file_and_key(tmp_path, config, complaint):
     assert "Traceback" not in done.stderr
 
 
+def test_broken_hidden_suite_is_a_clear_instructor_error(tmp_path):
+    folder = tmp_path / "assignments" / "toy"
+    (folder / "tests").mkdir(parents=True)
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "toy.py").write_text("")
+    (folder / "assignment.yml").write_text("name: toy\n")
+    (folder / "tests" / "test_one.py").write_text("def test_unmarked(submission):\n    pass\n")
+    done = run_dlgrade("run", folder, EXAMPLES / "reference.ipynb")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "test_one.py::test_unmarked: needs @pytest.mark.question('ID')" in done.stderr
+
+
 def test_unknown_assignment_is_a_clear_error(tmp_path):
     done = run_dlgrade("run", tmp_path / "nope", EXAMPLES / "reference.ipynb")
     assert done.returncode == 2 and "no assignment" in done.stderr

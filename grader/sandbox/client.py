@@ -58,6 +58,10 @@ class ReplyError(WorkerError):
     """The worker's reply was too large or not well-formed plain data."""
 
 
+class NotGraded(WorkerError):
+    """The submission never ran (it could not be loaded or started): every request fails."""
+
+
 @dataclass(frozen=True)
 class CellReport:
     """What happened to one cell: an error summary, or None when it ran cleanly."""

@@ -57,7 +57,8 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
             print(f"dlgrade: warning: sandbox degraded: {'; '.join(submission.degraded)}",
                   file=sys.stderr)
         seed = course_secret() + b"\0" + loaded.sha256.encode()
-        plugin = GradingPlugin(submission, assignment.reference, seed, only_public)
+        plugin = GradingPlugin(submission, assignment.reference, seed, only_public,
+                               tuple(assignment.questions))
         tests = run_suite(assignment.tests, plugin)
     finally:
         submission.close()
@@ -68,16 +69,18 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
                    + (f"\n{message}" if message else ""))
     return SubmissionResult.from_tests(assignment.name, path.name,
                                        "timeout" if submission.time_up else "graded",
-                                       tests, message)
+                                       tests, message, tuple(assignment.questions))
 
 
 def _ungraded(assignment, path, status, message, only_public) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
     from grader.plugin import GradingPlugin, run_suite
 
-    plugin = GradingPlugin(_Unavailable(message), assignment.reference, b"", only_public)
+    plugin = GradingPlugin(_Unavailable(message), assignment.reference, b"", only_public,
+                           tuple(assignment.questions))
     tests = run_suite(assignment.tests, plugin)
-    return SubmissionResult.from_tests(assignment.name, path.name, status, tests, message)
+    return SubmissionResult.from_tests(assignment.name, path.name, status, tests, message,
+                                       tuple(assignment.questions))
 
 
 def _cell_summary(reports, cell_count: int) -> str | None:

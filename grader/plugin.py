@@ -63,8 +63,9 @@ class GradingPlugin:
     """Holds one run's state: the submission, the reference, the seed and the results."""
 
     def __init__(self, submission, reference_path: Path, seed_material: bytes,
-                 only_public: bool = False):
+                 only_public: bool = False, questions: tuple[str, ...] = ()):
         self._submission = submission
+        self._questions = questions
         self._only_public = only_public
         self._reference_path = reference_path
         self._seed_material = seed_material
@@ -81,9 +82,13 @@ class GradingPlugin:
     def pytest_collection_modifyitems(self, config, items):
         for item in items:
             try:
-                question_of(item), points_of(item), visibility_of(item)
+                question, _, _ = question_of(item), points_of(item), visibility_of(item)
             except HiddenSuiteError as error:
                 self.problems.append(f"{item.nodeid}: {error}")
+                continue
+            if self._questions and question not in self._questions:
+                self.problems.append(f"{item.nodeid}: question {question!r} is not one of those "
+                                     f"in assignment.yml ({', '.join(self._questions)})")
         if self._only_public and not self.problems:
             hidden = [item for item in items if visibility_of(item) != "public"]
             items[:] = [item for item in items if visibility_of(item) == "public"]
@@ -137,7 +142,7 @@ class GradingPlugin:
         else:
             outcome, message = "failed", failure_message(call.excinfo)
             fraction = fraction or 0.0
-        return TestResult(name=item.nodeid.split("::", 1)[-1], question=question_of(item),
+        return TestResult(name=item.nodeid, question=question_of(item),
                           score=round(points * fraction, 6), max_score=float(points),
                           outcome=outcome, message=message, visibility=visibility_of(item))
 

@@ -35,14 +35,17 @@ class SubmissionResult:
 
     @classmethod
     def from_tests(cls, assignment: str, submission: str, status: str,
-                   tests: list[TestResult], message: str | None = None) -> SubmissionResult:
-        questions: dict[str, list[float]] = {}
+                   tests: list[TestResult], message: str | None = None,
+                   order: tuple[str, ...] = ()) -> SubmissionResult:
+        """Totals per question, in ``order`` (the handout's) and then as the tests come."""
+        questions: dict[str, list[float]] = {q: [0.0, 0.0] for q in order}
         for test in tests:
             totals = questions.setdefault(test.question, [0.0, 0.0])
             totals[0] += test.score
             totals[1] += test.max_score
         return cls(assignment, submission, status, tuple(tests), message,
-                   {q: QuestionScore(_round(s), _round(m)) for q, (s, m) in questions.items()})
+                   {q: QuestionScore(_round(s), _round(m)) for q, (s, m) in questions.items()
+                    if m or q not in order})
 
     @property
     def score(self) -> float:

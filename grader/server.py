@@ -103,11 +103,11 @@ def _exchange(address: str, request: bytes) -> dict | None:
 def _start(address: str) -> bool:
     """Start a server in its own session with a clean environment; wait until it listens."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADE_")}
-    subprocess.Popen([sys.executable, "-m", "grader.server", address], env=environment,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+    server = subprocess.Popen([sys.executable, "-m", "grader.server", address], env=environment,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
             try:
                 probe.connect(address)

@@ -84,7 +84,7 @@ def test_missing_function_says_which_name(tmp_path):
 def test_wrong_return_values_get_a_precise_message(tmp_path, body, expected):
     forward = f"import numpy as np\ndef affine(x, W, b):\n    {body}\n"
     result = grade_json(write_notebook(tmp_path / "wrong.ipynb", [forward, BACKWARD]))
-    values = next(t for t in result["tests"] if t["name"] == "test_affine_values")
+    values = next(t for t in result["tests"] if t["name"] == "test_q1.py::test_affine_values")
     assert values["outcome"] == "failed" and expected in values["message"], values["message"]
     assert result["status"] == "graded" and _q(result, "q1") <= 1 and _q(result, "q2") == 10
 

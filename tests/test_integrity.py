@@ -170,7 +170,7 @@ def test_hanging_call_fails_alone_with_a_timeout_message(tmp_path):
 def test_huge_reply_is_refused_with_its_size(tmp_path):
     path = write_notebook(tmp_path / "big.ipynb", [FORWARD, HOSTILE_BACKWARD["returns 100 MB"]])
     tests = grade_json(path, env=IN_PROCESS)["tests"]
-    shapes = next(t for t in tests if t["name"] == "test_backward_shapes")
+    shapes = next(t for t in tests if t["name"] == "test_q2.py::test_backward_shapes")
     assert "over the 64 MB limit" in shapes["message"]
 
 

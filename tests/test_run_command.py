@@ -59,7 +59,7 @@ def test_partial_credit_within_one_test(tmp_path):
              "    return (x @ W + b) if len(x) > 1 else np.zeros((1, W.shape[1]))\n",
              "def affine_backward(dout, x, W):\n    return dout @ W.T, x.T @ dout, dout.sum(0)\n"]
     result = grade_json(write_notebook(tmp_path / "batch.ipynb", cells))
-    test = next(t for t in result["tests"] if t["name"] == "test_affine_any_batch_size")
+    test = next(t for t in result["tests"] if t["name"] == "test_q1.py::test_affine_any_batch_size")
     assert (test["outcome"], test["score"], test["max_score"]) == ("failed", 1.5, 2.0)
     assert "affine with a batch of 1" in test["message"]
     assert result["score"] == TOY_MAX - 0.5
@@ -68,8 +68,8 @@ def test_partial_credit_within_one_test(tmp_path):
 def test_visibility_is_reported():
     result = grade_json(EXAMPLES / "reference.ipynb")
     visibility = {t["name"]: t["visibility"] for t in result["tests"]}
-    assert visibility["test_affine_shape"] == "public"
-    assert visibility["test_affine_values"] == "hidden"
+    assert visibility["test_q1.py::test_affine_shape"] == "public"
+    assert visibility["test_q1.py::test_affine_values"] == "hidden"
 
 
 def test_same_submission_same_score_and_messages(tmp_path):
@@ -85,7 +85,7 @@ def test_readable_summary_without_json():
     lines = done.stdout.splitlines()
     assert lines[0] == "wrong_dx.ipynb: graded, 6 / 16 points"
     assert "q2: 0 / 10" in lines
-    assert any(line.strip().startswith("FAIL test_backward_shapes") for line in lines)
+    assert any(line.strip().startswith("FAIL test_q2.py::test_backward_shapes") for line in lines)
 
 
 def test_assignment_by_name_under_assignments_folder(monkeypatch):
@@ -113,16 +113,24 @@ def test_invalid_assignment_yml_names_file_and_key(tmp_path, config, complaint):
     assert "Traceback" not in done.stderr
 
 
-def test_broken_hidden_suite_is_a_clear_instructor_error(tmp_path):
+@pytest.mark.parametrize("config, test_code, complaint", [
+    ("name: toy\n", "def test_unmarked(submission):\n    pass\n",
+     "test_one.py::test_unmarked: needs @pytest.mark.question('ID')"),
+    ("name: toy\nquestions: {q1: first}\n",
+     "import pytest\n@pytest.mark.question('q 1')\ndef test_typo():\n    pass\n",
+     "test_one.py::test_typo: question 'q 1' is not one of those in assignment.yml (q1)"),
+    ("name: toy\n", "import nowhere_to_be_found\n", "No module named 'nowhere_to_be_found'"),
+])
+def test_broken_hidden_suite_is_a_clear_instructor_error(tmp_path, config, test_code, complaint):
     folder = tmp_path / "assignments" / "toy"
     (folder / "tests").mkdir(parents=True)
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "toy.py").write_text("")
-    (folder / "assignment.yml").write_text("name: toy\n")
-    (folder / "tests" / "test_one.py").write_text("def test_unmarked(submission):\n    pass\n")
+    (folder / "assignment.yml").write_text(config)
+    (folder / "tests" / "test_one.py").write_text(test_code)
     done = run_dlgrade("run", folder, EXAMPLES / "reference.ipynb")
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "test_one.py::test_unmarked: needs @pytest.mark.question('ID')" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr.splitlines()[0]
+    assert "the hidden suite" in done.stderr and complaint in done.stderr
 
 
 def test_unknown_assignment_is_a_clear_error(tmp_path):

@@ -18,6 +18,7 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import cloudpickle
 import numpy as np
 import pytest
 
@@ -62,10 +63,12 @@ class Credit:
 class GradingPlugin:
     """Holds one run's state: the submission, the reference, the seed and the results."""
 
-    def __init__(self, submission, reference_path: Path, seed_material: bytes,
-                 only_public: bool = False, questions: tuple[str, ...] = ()):
+    def __init__(self, submission, reference_path: Path | None, seed_material: bytes,
+                 only_public: bool = False, questions: tuple[str, ...] = (),
+                 only_question: str | None = None):
         self._submission = submission
         self._questions = questions
+        self._only_question = only_question
         self._only_public = only_public
         self._reference_path = reference_path
         self._seed_material = seed_material
@@ -89,10 +92,17 @@ class GradingPlugin:
             if self._questions and question not in self._questions:
                 self.problems.append(f"{item.nodeid}: question {question!r} is not one of those "
                                      f"in assignment.yml ({', '.join(self._questions)})")
-        if self._only_public and not self.problems:
-            hidden = [item for item in items if visibility_of(item) != "public"]
-            items[:] = [item for item in items if visibility_of(item) == "public"]
-            config.hook.pytest_deselected(items=hidden)
+        if self.problems:
+            return
+        kept = [item for item in items
+                if (not self._only_public or visibility_of(item) == "public")
+                and self._only_question in (None, question_of(item))]
+        dropped = [item for item in items if item not in kept]
+        items[:] = kept
+        config.hook.pytest_deselected(items=dropped)
+        for module in suite_modules(Path(str(config.rootpath))):
+            # The suite's modules are not importable in the worker: ship their code by value.
+            cloudpickle.register_pickle_by_value(module)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -106,6 +116,8 @@ class GradingPlugin:
 
     @pytest.fixture(scope="session")
     def reference(self):
+        if self._reference_path is None:
+            raise HiddenSuiteError("public checks cannot use the reference solution")
         name = f"dlgrade_reference_{self._reference_path.stem}"
         spec = importlib.util.spec_from_file_location(name, self._reference_path)
         module = importlib.util.module_from_spec(spec)
@@ -145,6 +157,16 @@ class GradingPlugin:
         return TestResult(name=item.nodeid, question=question_of(item),
                           score=round(points * fraction, 6), max_score=float(points),
                           outcome=outcome, message=message, visibility=visibility_of(item))
+
+
+def suite_modules(folder: Path) -> list:
+    """The modules loaded from the suite's folder (test files and their helpers)."""
+    found = []
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().is_relative_to(folder.resolve()):
+            found.append(module)
+    return found
 
 
 def _skip_reason(report) -> str:

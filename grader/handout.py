@@ -1,0 +1,142 @@
+"""From an assignment's source to notebooks: the handout's narrative, skeletons cut from the
+reference solution, and check cells.
+
+``assignments/NAME/handout.md`` is Markdown in which a fenced ```python block becomes a code
+cell given to students, ``<!-- skeleton: f g -->`` becomes a code cell with the signatures and
+docstrings of the reference's functions ``f`` and ``g`` (bodies left to the student), and
+``<!-- check: q1 -->`` becomes the cell that runs question q1's public checks. Every other
+line is narrative. Each function, paragraph and check therefore exists once.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check):\s*(.*?)\s*-->\s*$")
+FENCE_OPEN, FENCE_CLOSE = re.compile(r"^```python\s*$"), re.compile(r"^```\s*$")
+INIT_CELL = ("# Run this cell first: it sets up the public checks of each question.\n"
+             "import otter\n\ngrader = otter.Notebook()")
+CHECK_ALL_CELL = "grader.check_all()"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError"
+
+
+class HandoutError(Exception):
+    """The handout or the reference solution cannot be turned into a notebook."""
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # markdown, code, skeleton or check
+    text: str  # the text; for skeleton, function names; for check, the question id
+
+
+def parse_handout(text: str) -> list[Block]:
+    """Split a handout into narrative, given code and directives, in order."""
+    blocks: list[Block] = []
+    markdown: list[str] = []
+    code: list[str] | None = None
+
+    def flush_markdown():
+        content = "\n".join(markdown).strip()
+        if content:
+            blocks.append(Block("markdown", content))
+        markdown.clear()
+
+    for number, line in enumerate(text.splitlines(), 1):
+        if code is not None:
+            if FENCE_CLOSE.match(line):
+                blocks.append(Block("code", "\n".join(code).strip("\n")))
+                code = None
+            else:
+                code.append(line)
+        elif FENCE_OPEN.match(line):
+            flush_markdown()
+            code = []
+        elif match := DIRECTIVE.match(line):
+            flush_markdown()
+            kind, argument = match.groups()
+            if not argument:
+                raise HandoutError(f"line {number}: `{kind}:` needs an argument")
+            blocks.append(Block(kind, argument))
+        else:
+            markdown.append(line)
+    if code is not None:
+        raise HandoutError("a ```python block is not closed")
+    flush_markdown()
+    return blocks
+
+
+def function_sources(reference: str) -> dict[str, ast.FunctionDef]:
+    return {node.name: node for node in ast.parse(reference).body
+            if isinstance(node, ast.FunctionDef)}
+
+
+def skeleton(reference: str, names: list[str]) -> str:
+    """The named functions' signatures and docstrings, each body replaced by a stub."""
+    lines, functions = reference.splitlines(), function_sources(reference)
+    parts = []
+    for name in names:
+        if name not in functions:
+            raise HandoutError(f"the reference solution has no function {name!r}")
+        node = functions[name]
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        body = node.body
+        has_docstring = (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                         and isinstance(body[0].value.value, str))
+        header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
+        indent = " " * body[0].col_offset
+        stub = "\n".join(indent + line for line in STUB.splitlines())
+        parts.append("\n".join(lines[first - 1:header_end]) + "\n" + stub)
+    return "\n\n\n".join(parts) + "\n"
+
+
+def solution(reference: str, names: list[str]) -> str:
+    """The named functions exactly as the reference writes them."""
+    lines, functions = reference.splitlines(), function_sources(reference)
+    parts = []
+    for name in names:
+        node = functions[name]
+        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+        parts.append("\n".join(lines[first - 1:node.end_lineno]))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def notebook_cells(blocks: list[Block], reference: str, solved: bool = False) -> list:
+    """The cells of the student notebook (or, ``solved``, of the reference notebook)."""
+    cells = []
+    for index, block in enumerate(blocks):
+        if block.kind == "markdown":
+            cells.append(new_markdown_cell(block.text))
+        elif block.kind == "code":
+            cells.append(new_code_cell(block.text))
+        elif block.kind == "skeleton":
+            names = block.text.split()
+            cells.append(new_code_cell((solution if solved else skeleton)(reference, names)))
+        else:
+            cells.append(new_code_cell(f'grader.check("{block.text}")'))
+        if index == 0:
+            cells.append(new_code_cell(INIT_CELL))
+    cells.append(new_code_cell(CHECK_ALL_CELL))
+    return cells
+
+
+def build_notebook(cells: list, name: str) -> nbformat.NotebookNode:
+    """A notebook with stable cell ids and metadata, so that building twice gives equal bytes."""
+    for index, cell in enumerate(cells):
+        cell["id"] = f"{name}-{index:03d}"[-64:]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "dlgrade": {"assignment": name},
+    }
+    return notebook
+
+
+def checked_questions(blocks: list[Block]) -> list[str]:
+    return [block.text for block in blocks if block.kind == "check"]

@@ -18,6 +18,9 @@ KEPT_CELL_MAGICS = {"time", "capture", "timeit"}  # the body is ordinary Python:
 MAGIC_LINE = re.compile(r"^(\s*)(%|!)")
 ASSIGNED_ESCAPE = re.compile(r"^(\s*)[\w.,\s]+=\s*[%!]")
 PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
+# Otter's notebook plumbing: public checks run in the student's kernel, never when grading.
+OTTER_LINE = re.compile(r"^(\s*)(import otter\b.*|grader\s*=\s*otter\.Notebook\(.*\)"
+                        r"|grader\.(check|check_all|export|run_plugin)\(.*\))\s*$")
 
 
 class SubmissionUnreadable(Exception):
@@ -110,7 +113,8 @@ def _source(cell: dict) -> str:
 
 
 def neutralise_magics(source: str) -> str:
-    """Turn IPython magics and shell escapes into comments, keeping line numbers."""
+    """Turn IPython magics, shell escapes and Otter's check calls into comments, keeping
+    line numbers."""
     lines = source.split("\n")
     first = lines[0].strip()
     if first.startswith("%%"):
@@ -122,7 +126,7 @@ def neutralise_magics(source: str) -> str:
 
 
 def _neutralise_line(line: str) -> str:
-    match = MAGIC_LINE.match(line) or ASSIGNED_ESCAPE.match(line)
+    match = MAGIC_LINE.match(line) or ASSIGNED_ESCAPE.match(line) or OTTER_LINE.match(line)
     if not match:
         return line
     command = line.strip()

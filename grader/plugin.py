@@ -228,20 +228,49 @@ def failure_message(excinfo) -> str:
     return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT] + " [...]"
 
 
-def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
-    """Run the suite in this process with ``plugin``; raise HiddenSuiteError if it is broken."""
+def _pytest_args(tests: Path) -> list[str]:
     args = [str(tests), "--assert=plain", "--tb=no", "-q", "-o", "addopts=",
             "-o", "python_files=test_*.py *_test.py", f"--rootdir={tests}",
             f"--confcutdir={tests}", "-c", os.devnull, "-W", "ignore::pytest.PytestConfigWarning"]
     for name in UNUSED_PLUGINS:
         args += ["-p", f"no:{name}"]
+    return args
+
+
+class _Inventory:
+    """Records what a suite holds, without running it."""
+
+    def __init__(self):
+        self.tests: list[tuple[str, str, str, tuple[str, ...]]] = []
+
+    def pytest_collection_modifyitems(self, items):
+        self.tests = [(item.nodeid, question_of(item), visibility_of(item),
+                       tuple(item.fixturenames)) for item in items]
+
+
+def describe_suite(tests: Path) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(node id, question, visibility, fixtures) of every test, from a collection-only run."""
+    inventory = _Inventory()
+    _run_pytest([*_pytest_args(tests), "--collect-only"],
+                [GradingPlugin(None, None, b""), inventory], tests)
+    return inventory.tests
+
+
+def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
+    """Run the suite in this process with ``plugin``; raise HiddenSuiteError if it is broken."""
+    _run_pytest(_pytest_args(tests), [plugin], tests)
+    return plugin.results
+
+
+def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:
+    plugin = plugins[0]
     log = io.StringIO()
     # Third-party plugins installed beside us must not change how a hidden suite runs.
     autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with redirect_stdout(log), redirect_stderr(log):
-            code = pytest.main(args, plugins=[plugin])
+            code = pytest.main(args, plugins=plugins)
     finally:
         if autoload is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
@@ -251,4 +280,3 @@ def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
         details = "\n".join(plugin.problems) or log.getvalue()[-3000:]
         raise HiddenSuiteError(f"the hidden suite in {tests} is broken (pytest exit "
                                f"{int(code)}):\n{details}")
-    return plugin.results

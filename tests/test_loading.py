@@ -14,6 +14,11 @@ from grader.loading import SubmissionUnreadable, load_submission, neutralise_mag
     ("%%time\nz = 3", "# %%time\nz = 3"),
     ("%%bash\necho hi", "# %%bash\n# echo hi"),
     ("x = 5 % 3\ny = x != 1", "x = 5 % 3\ny = x != 1"),
+    ("import otter\ngrader = otter.Notebook()",
+     "pass  # import otter\npass  # grader = otter.Notebook()"),
+    ('grader.check("q1")', 'pass  # grader.check("q1")'),
+    ("grader.check_all()", "pass  # grader.check_all()"),
+    ("checker = grader.check", "checker = grader.check"),
 ])
 def test_magics_become_comments_keeping_line_numbers(source, expected):
     assert neutralise_magics(source) == expected

@@ -1,0 +1,230 @@
+"""Publishing an assignment: the student notebook and its checks, the autograder zip, and the
+gates that must all pass before anything is written.
+
+Outputs, relative to the course folder (the parent of ``assignments/``):
+``student_template/NAME/NAME.ipynb``, ``student_template/NAME/tests/qN.py`` (committed) and
+``dist/NAME-autograder.zip`` (built, not committed).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.handout import (
+    build_notebook,
+    checked_questions,
+    function_sources,
+    notebook_cells,
+    parse_handout,
+)
+from grader.settings import Assignment
+
+HANDOUT = "handout.md"
+PUBLIC_FILE = "test_public.py"
+EXAMPLES = "examples"
+MIN_SECRET_LINE = 16  # shorter lines (`return x`, `import numpy as np`) are not a leak
+
+
+@dataclass
+class Report:
+    """What publishing found: each gate's verdict, and the problems that stop it."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def passed(self, text: str) -> None:
+        self.lines.append(f"ok    {text}")
+
+    def failed(self, text: str) -> None:
+        self.lines.append(f"FAIL  {text}")
+        self.problems.append(text)
+
+    def render(self) -> str:
+        return "\n".join(self.lines)
+
+
+def course_folder(assignment: Assignment) -> Path:
+    parent = assignment.folder.parent
+    return parent.parent if parent.name == "assignments" else parent
+
+
+def student_files(assignment: Assignment) -> dict[str, bytes]:
+    """The committed outputs: the student notebook and one check file per question."""
+    from grader.otter_bridge import check_file
+
+    blocks = parse_handout((assignment.folder / HANDOUT).read_text())
+    reference = assignment.reference.read_text()
+    notebook = build_notebook(notebook_cells(blocks, reference), assignment.name)
+    public = (assignment.tests / PUBLIC_FILE).read_text()
+    base = f"student_template/{assignment.name}"
+    files = {f"{base}/{assignment.name}.ipynb": nbformat.writes(notebook).encode() + b"\n"}
+    for question in checked_questions(blocks):
+        files[f"{base}/tests/{question}.py"] = check_file(question, public).encode()
+    return files
+
+
+def solved_notebook(assignment: Assignment) -> bytes:
+    """The student notebook with the reference's functions filled in (for the gates)."""
+    blocks = parse_handout((assignment.folder / HANDOUT).read_text())
+    cells = notebook_cells(blocks, assignment.reference.read_text(), solved=True)
+    return nbformat.writes(build_notebook(cells, assignment.name)).encode()
+
+
+def render(assignment: Assignment) -> dict[str, bytes]:
+    """Every output of publishing, by path relative to the course folder."""
+    from grader.otter_bridge import autograder_zip
+
+    return {**student_files(assignment),
+            f"dist/{assignment.name}-autograder.zip": autograder_zip(assignment)}
+
+
+def out_of_date(assignment: Assignment) -> list[str]:
+    """Committed outputs that differ from what publishing would write now."""
+    root = course_folder(assignment)
+    return [path for path, data in student_files(assignment).items()
+            if not (root / path).is_file() or (root / path).read_bytes() != data]
+
+
+def publish(assignment: Assignment) -> Report:
+    """Render, run every gate, and write the outputs only if all of them pass."""
+    report = Report()
+    outputs = render(assignment)
+    if render(assignment) == outputs:
+        report.passed("publishing twice gives byte-identical outputs")
+    else:
+        report.failed("publishing twice gave different outputs")
+    check_suite_layout(assignment, report)
+    check_no_leaks(assignment, outputs, report)
+    check_grades(assignment, outputs, report)
+    if not report.problems:
+        root = course_folder(assignment)
+        for path, data in outputs.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(data)
+    return report
+
+
+# ---------------------------------------------------------------- gates
+
+def check_suite_layout(assignment: Assignment, report: Report) -> None:
+    """Public checks live in test_public.py, are all public and never use the reference."""
+    from grader.plugin import describe_suite
+
+    problems = []
+    for nodeid, _, visibility, fixtures in describe_suite(assignment.tests):
+        in_public_file = nodeid.split("::")[0] == PUBLIC_FILE
+        if in_public_file and visibility != "public":
+            problems.append(f"{nodeid} is in {PUBLIC_FILE}, which students receive, but is hidden")
+        elif not in_public_file and visibility == "public":
+            problems.append(f"{nodeid} is public but not in {PUBLIC_FILE}: students never see it")
+        if in_public_file and "reference" in fixtures:
+            problems.append(f"{nodeid} is a public check that uses the reference solution")
+    for problem in problems:
+        report.failed(problem)
+    if not problems:
+        report.passed(f"public checks are all in {PUBLIC_FILE}, public, and free of the reference")
+
+
+def secret_lines(assignment: Assignment) -> dict[str, str]:
+    """Lines that must never reach students: reference bodies and hidden test code."""
+    reference = assignment.reference.read_text()
+    lines = reference.splitlines()
+    secrets = {}
+    for node in function_sources(reference).values():
+        body = node.body[1:] if _has_docstring(node) else node.body
+        for line in lines[body[0].lineno - 1:node.end_lineno]:
+            secrets[line.strip()] = f"the reference's {node.name}"
+    public = (assignment.tests / PUBLIC_FILE).read_text().splitlines()
+    for path in sorted(assignment.tests.glob("*.py")):
+        if path.name != PUBLIC_FILE:
+            for line in path.read_text().splitlines():
+                secrets.setdefault(line.strip(), f"the hidden test file {path.name}")
+    allowed = {line.strip() for line in public}
+    return {line: source for line, source in secrets.items()
+            if len(line) >= MIN_SECRET_LINE and line not in allowed
+            and not line.startswith(("import ", "from ", "#", '"""', "@pytest"))}
+
+
+def _has_docstring(node) -> bool:
+    first = node.body[0]
+    return (len(node.body) > 1 and getattr(first, "value", None) is not None
+            and isinstance(getattr(first.value, "value", None), str))
+
+
+def check_no_leaks(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:
+    """Neither the student notebook nor the public checks contain a secret line."""
+    secrets = secret_lines(assignment)
+    shipped = {"the public checks": (assignment.tests / PUBLIC_FILE).read_text()}
+    for path, data in outputs.items():
+        if path.endswith(".ipynb"):
+            cells = json.loads(data)["cells"]
+            shipped[path] = "\n".join("".join(cell["source"]) for cell in cells)
+    leaks = [f"{where} contains a line of {secrets[line.strip()]}: {line.strip()}"
+             for where, text in shipped.items() for line in text.splitlines()
+             if line.strip() in secrets]
+    for leak in leaks:
+        report.failed(leak)
+    if not leaks:
+        report.passed("the student notebook and public checks hold no solution or hidden test")
+
+
+def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:
+    """The reference earns full marks, the blank notebook 0, each example what it declares."""
+    from grader.grading import grade_submission
+    from grader.sandbox import Zygote
+
+    student = next(data for path, data in outputs.items() if path.endswith(".ipynb"))
+    zygote = Zygote()
+    try:
+        with tempfile.TemporaryDirectory(prefix="dlgrade-publish-") as folder:
+            candidates = [(_write(folder, "reference.ipynb", solved_notebook(assignment)),
+                           "full marks"),
+                          (_write(folder, "blank.ipynb", student), "zero")]
+            examples = sorted((assignment.folder / EXAMPLES).glob("*.ipynb"))
+            candidates += [(path, _expectation(path)) for path in examples]
+            for path, expectation in candidates:
+                result = grade_submission(assignment, path, zygote)
+                _judge(path.name, expectation, result, report)
+    finally:
+        zygote.close()
+
+
+def _write(folder: str, name: str, data: bytes) -> Path:
+    path = Path(folder) / name
+    path.write_bytes(data)
+    return path
+
+
+def _expectation(path: Path) -> str:
+    """An example declares, in its metadata, ``dlgrade.expect``: "full marks" or "loses qN"."""
+    try:
+        return str(json.loads(path.read_text())["metadata"]["dlgrade"]["expect"])
+    except (ValueError, KeyError, TypeError):
+        return "undeclared"
+
+
+def _judge(name: str, expectation: str, result, report: Report) -> None:
+    summary = f"{name}: {result.status}, {result.score:g} / {result.max_score:g}"
+    if expectation == "full marks":
+        ok = result.status == "graded" and result.score == result.max_score > 0
+    elif expectation == "zero":
+        ok = result.score == 0
+    elif expectation.startswith("loses ") and expectation[6:] in result.questions:
+        question = result.questions[expectation[6:]]
+        ok = result.status == "graded" and question.score < question.max_score
+        summary += f" ({expectation[6:]}: {question.score:g} / {question.max_score:g})"
+    else:
+        report.failed(f"{name}: metadata dlgrade.expect must be 'full marks' or 'loses QID' "
+                      f"with a question of the suite, got {expectation!r}")
+        return
+    if ok:
+        report.passed(f"{summary}, as expected ({expectation})")
+        return
+    failures = [f"    {t.name}: {t.message.splitlines()[0] if t.message else t.outcome}"
+                for t in result.tests if t.outcome != "passed"][:5]
+    report.failed("\n".join([f"{summary}, expected {expectation}", *failures]))

@@ -35,6 +35,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print the result as one JSON object")
     run.set_defaults(handler=command_run)
+
+    publish = commands.add_parser(
+        "publish", help="build student notebooks and autograder zips, behind gates",
+        description="Build an assignment's student notebook, public checks and autograder zip. "
+                    "Nothing is written unless every gate passes.")
+    publish.add_argument("names", metavar="NAME", nargs="*",
+                         help="assignments to publish (default: every folder in ./assignments)")
+    publish.add_argument("--check", action="store_true",
+                         help="write nothing; exit 1 if a committed generated file is out of date")
+    publish.set_defaults(handler=command_publish)
+
+    new = commands.add_parser("new", help="start a new assignment that publishes as it is",
+                              description="Create assignments/NAME and solutions/NAME.py here.")
+    new.add_argument("name", metavar="NAME", help="the assignment's name (a Python identifier)")
+    new.set_defaults(handler=command_new)
     return parser
 
 
@@ -48,6 +63,48 @@ def command_run(args, zygote) -> int:
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print(render_summary(result))
+    return 0
+
+
+def command_publish(args, zygote) -> int:
+    from grader.publishing import out_of_date, publish
+    from grader.settings import load_assignment
+
+    names = args.names or sorted(p.name for p in Path("assignments").iterdir()
+                                 if (p / "assignment.yml").is_file())
+    if not names:
+        print("dlgrade: error: no assignments to publish (no assignments/*/assignment.yml)",
+              file=sys.stderr)
+        return 2
+    failed = False
+    for name in names:
+        assignment = load_assignment(name)
+        if args.check:
+            stale = out_of_date(assignment)
+            for path in stale:
+                print(f"{assignment.name}: out of date: {path} (run: dlgrade publish "
+                      f"{assignment.name}, then commit it)")
+            if not stale:
+                print(f"{assignment.name}: generated files are up to date")
+            failed |= bool(stale)
+            continue
+        report = publish(assignment)
+        print(f"{assignment.name}:\n{report.render()}")
+        if report.problems:
+            print(f"{assignment.name}: NOT published: {len(report.problems)} gate(s) failed")
+            failed = True
+        else:
+            print(f"{assignment.name}: published student_template/{assignment.name}/ and "
+                  f"dist/{assignment.name}-autograder.zip")
+    return 1 if failed else 0
+
+
+def command_new(args, zygote) -> int:
+    from grader.scaffold import new_assignment
+
+    for path in new_assignment(args.name, Path.cwd()):
+        print(f"created {path}")
+    print(f"next: edit them, then run: dlgrade publish {args.name}")
     return 0
 
 

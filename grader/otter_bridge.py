@@ -24,6 +24,8 @@ COURSE_FOLDER = "dlgrade-course"  # inside the zip's files/, copied next to the 
 PLUGIN = "grader.otter_bridge.DlgradePlugin"
 SOURCE_IN_ZIP = "dlgrade-src"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+TESTS_README = ("Otter runs no test of its own for this assignment: the dlgrade plugin grades the "
+                "submission in a sandbox with the hidden suite in files/dlgrade-course.\n")
 
 
 def check_file(question: str, public_source: str) -> str:
@@ -70,7 +72,9 @@ def autograder_zip(assignment: Assignment) -> bytes:
                            files=[COURSE_FOLDER, SOURCE_IN_ZIP], no_environment=True)
         finally:
             os.chdir(cwd)
-        return normalise_zip((staging / "autograder.zip").read_bytes())
+        # Otter needs a tests/ folder; it holds no test of Otter's: every point is dlgrade's.
+        return normalise_zip((staging / "autograder.zip").read_bytes(),
+                             {"tests/README.txt": TESTS_README.encode()})
 
 
 def _copy_package(project: Path, target: Path) -> None:
@@ -82,18 +86,17 @@ def _copy_package(project: Path, target: Path) -> None:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """The same entries, sorted, with fixed dates and permissions."""
+def normalise_zip(data: bytes, extra: dict[str, bytes]) -> bytes:
+    """The same entries plus ``extra``, sorted, with fixed dates and permissions."""
     source = zipfile.ZipFile(io.BytesIO(data))
+    entries = {name: source.read(name) for name in source.namelist() if not name.endswith("/")}
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in sorted(source.namelist()):
-            if name.endswith("/"):
-                continue
+        for name, content in sorted({**entries, **extra}.items()):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.external_attr = (0o755 if name == "run_autograder" else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(name))
+            target.writestr(info, content)
     return output.getvalue()
 
 

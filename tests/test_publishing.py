@@ -1,0 +1,201 @@
+"""Publishing, end to end: the real commands in a copy of the course, and every gate."""
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import run_dlgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "assignments" / "gradcheck" / "examples").glob("*.ipynb"))
+
+
+def copy_course(target: Path) -> Path:
+    """A clean checkout of the course's sources (no generated files)."""
+    for folder in ("assignments", "solutions"):
+        shutil.copytree(ROOT / folder, target / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def publish(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["dlgrade", "publish", *args], cwd=course, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    course = copy_course(tmp_path_factory.mktemp("course"))
+    done = publish(course, "gradcheck")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return course
+
+
+def test_publish_from_a_clean_checkout_writes_the_outputs(published):
+    student = published / "student_template" / "gradcheck"
+    assert (student / "gradcheck.ipynb").is_file()
+    assert sorted(p.name for p in (student / "tests").iterdir()) == [
+        f"q{i}.py" for i in range(1, 7)]
+    archive = zipfile.ZipFile(published / "dist" / "gradcheck-autograder.zip")
+    names = set(archive.namelist())
+    assert {"run_autograder", "otter_config.json", "environment.yml",
+            "files/dlgrade-course/solutions/gradcheck.py", "files/dlgrade-src/pyproject.toml",
+            "files/dlgrade-src/grader/otter_bridge.py"} <= names
+    # The grading image installs dlgrade from the copy inside the zip.
+    assert "/autograder/source/files/dlgrade-src" in archive.read("environment.yml").decode()
+    assert not any("/examples/" in name for name in names)
+    config = json.loads(archive.read("otter_config.json"))
+    assert config["plugins"] == [{"grader.otter_bridge.DlgradePlugin": {"assignment": "gradcheck"}}]
+
+
+def test_committed_student_files_match_a_fresh_publish(published):
+    for path in (published / "student_template").rglob("*"):
+        if path.is_file():
+            committed = ROOT / path.relative_to(published)
+            assert committed.read_bytes() == path.read_bytes(), f"{committed} is out of date"
+
+
+def test_check_passes_then_fails_when_a_generated_file_is_stale(published):
+    assert publish(published, "--check").returncode == 0
+    notebook = published / "student_template" / "gradcheck" / "gradcheck.ipynb"
+    original = notebook.read_bytes()
+    notebook.write_bytes(original.replace(b"Finite differences", b"Finite difference"))
+    try:
+        done = publish(published, "--check")
+        assert done.returncode == 1
+        assert "out of date: student_template/gradcheck/gradcheck.ipynb" in done.stdout
+    finally:
+        notebook.write_bytes(original)
+
+
+def test_student_notebook_has_narrative_skeletons_and_checks(published):
+    notebook = json.loads((published / "student_template/gradcheck/gradcheck.ipynb").read_text())
+    sources = ["".join(cell["source"]) for cell in notebook["cells"]]
+    code = [s for s, c in zip(sources, notebook["cells"], strict=True) if c["cell_type"] == "code"]
+    assert sources[0].startswith("# Finite differences and gradient checking")
+    assert "grader = otter.Notebook()" in code[0]  # no file name: robust to renaming
+    assert [s for s in code if s.startswith("grader.check(")] == [
+        f'grader.check("q{i}")' for i in range(1, 7)]
+    skeleton = next(s for s in code if s.startswith("def numerical_gradient"))
+    assert '"""Centered differences' in skeleton and "raise NotImplementedError" in skeleton
+    assert "np.zeros" not in skeleton
+
+
+def otter_score(course: Path, submission: Path, tmp_path: Path) -> tuple[float, dict]:
+    """The score ``otter run`` gives, from its results.json (the Gradescope format)."""
+    out = tmp_path / f"otter-{submission.stem}"
+    out.mkdir()
+    done = subprocess.run(["otter", "run", "-a", str(course / "dist/gradcheck-autograder.zip"),
+                           "-o", str(out), "--no-logo", str(submission)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    questions = {t["name"]: t["score"] for t in tests if "score" in t}
+    return sum(questions.values()), questions
+
+
+def dlgrade_result(course: Path, submission: Path) -> dict:
+    done = run_dlgrade("run", course / "assignments" / "gradcheck", submission, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def solved(course: Path, tmp_path: Path) -> Path:
+    """The student notebook filled with the reference code, as a student would submit it."""
+    from grader.publishing import solved_notebook
+    from grader.settings import load_assignment
+
+    path = tmp_path / "gradcheck.ipynb"
+    assignment = load_assignment(str(course / "assignments" / "gradcheck"))
+    path.write_bytes(solved_notebook(assignment))
+    return path
+
+
+def patched(course: Path, tmp_path: Path, base: Path) -> Path:
+    """``base`` with a cell that makes numpy's comparisons always succeed."""
+    notebook = json.loads(base.read_text())
+    notebook["cells"].append({"cell_type": "code", "id": "patch", "metadata": {},
+                              "execution_count": None, "outputs": [], "source":
+                              "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                              "np.testing.assert_allclose = lambda *a, **k: None\n"
+                              "np.array_equal = lambda *a, **k: True\n"})
+    path = tmp_path / f"patched_{base.name}"
+    path.write_text(json.dumps(notebook))
+    return path
+
+
+def test_reference_and_blank_through_both_graders(published, tmp_path):
+    reference = solved(published, tmp_path)
+    blank = tmp_path / "blank.ipynb"
+    shutil.copy(published / "student_template/gradcheck/gradcheck.ipynb", blank)
+    full = dlgrade_result(published, reference)
+    assert full["score"] == full["max_score"] == 41
+    assert otter_score(published, reference, tmp_path)[0] == 41
+    assert dlgrade_result(published, blank)["score"] == 0
+    assert otter_score(published, blank, tmp_path)[0] == 0
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_examples_get_the_same_score_through_both_graders(published, tmp_path, example):
+    expect = json.loads(example.read_text())["metadata"]["dlgrade"]["expect"]
+    result = dlgrade_result(published, example)
+    otter_total, otter_questions = otter_score(published, example, tmp_path)
+    assert otter_total == pytest.approx(result["score"])
+    assert otter_questions == {q: pytest.approx(s["score"]) for q, s in
+                               result["questions"].items()}
+    if expect == "full marks":
+        assert result["score"] == result["max_score"]
+    else:
+        question = expect.split()[1]
+        assert result["questions"][question]["score"] < result["questions"][question]["max_score"]
+
+
+def test_patching_numpy_earns_nothing_through_either_grader(published, tmp_path):
+    honest = next(p for p in EXAMPLES if p.stem == "bug_x_left_modified")
+    cheat = patched(published, tmp_path, honest)
+    honest_score = dlgrade_result(published, honest)["score"]
+    assert honest_score < 41
+    assert dlgrade_result(published, cheat)["score"] <= honest_score
+    assert otter_score(published, cheat, tmp_path)[0] <= honest_score
+
+
+def test_new_assignment_publishes_as_it_is(tmp_path):
+    assert subprocess.run(["dlgrade", "new", "demo"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode == 0
+    done = publish(tmp_path, "demo")
+    assert done.returncode == 0, done.stdout
+    assert "demo: published" in done.stdout
+    assert (tmp_path / "dist" / "demo-autograder.zip").is_file()
+    again = subprocess.run(["dlgrade", "new", "demo"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    assert again.returncode == 2 and "not overwriting" in again.stderr
+
+
+def _break(course: Path, relative: str, old: str, new: str) -> None:
+    path = course / relative
+    path.write_text(path.read_text().replace(old, new))
+
+
+@pytest.mark.parametrize("damage, complaint", [
+    (("assignments/gradcheck/examples/bug_order_against_h.ipynb", "loses q6", "loses q1"),
+     "bug_order_against_h.ipynb: graded"),
+    (("assignments/gradcheck/examples/ok_loops_and_copies.ipynb", "full marks", "all of it"),
+     "metadata dlgrade.expect must be"),
+    (("solutions/gradcheck.py", "return (f(x + h) - f(x)) / h", "return (f(x + h) - f(x)) / h / 2"),
+     "reference.ipynb: graded"),
+    (("assignments/gradcheck/handout.md", "import numpy as np\n```",
+      "import numpy as np\nreturn float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), "
+      "1e-8)))\n```"), "contains a line of the reference's relative_error"),
+    (("assignments/gradcheck/tests/test_public.py", 'pytestmark = pytest.mark.visibility("public")',
+      ""), "is in test_public.py, which students receive, but is hidden"),
+])
+def test_a_failing_gate_stops_publishing(tmp_path, damage, complaint):
+    course = copy_course(tmp_path)
+    _break(course, *damage)
+    done = publish(course, "gradcheck")
+    assert done.returncode == 1
+    assert "NOT published" in done.stdout and complaint in done.stdout
+    assert not (course / "student_template").exists() and not (course / "dist").exists()

@@ -36,9 +36,9 @@ class Tolerance:
         return self.atol_scale * max(1.0, peak)
 
 
-REFERENCE = Tolerance(rtol=1e-6, atol_scale=1e-9, name="reference (float64)")
-FINITE_DIFFERENCE = Tolerance(rtol=1e-4, atol_scale=1e-6, name="centered finite difference")
-FLOAT32 = Tolerance(rtol=1e-3, atol_scale=1e-5, name="reference (float32 result)")
+REFERENCE = Tolerance(rtol=1e-6, atol_scale=1e-9, name="float64 tolerance")
+FINITE_DIFFERENCE = Tolerance(rtol=1e-4, atol_scale=1e-6, name="finite-difference tolerance")
+FLOAT32 = Tolerance(rtol=1e-3, atol_scale=1e-5, name="float32 tolerance")
 FD_STEP = 1e-6
 FALSE_FAILURE = 1e-7  # per statistical check: below the 1e-6 the policy promises
 
@@ -106,7 +106,7 @@ def assert_close(actual, expected, what: str, tolerance: Tolerance | None = None
     bad = int(np.sum(excess > 0))
     message = (f"{what}: values differ{where}: got {_fmt(got)}, expected {_fmt(want)} "
                f"(abs error {abs_error:.3g}, rel error {rel_error:.3g}; allowed abs {atol:.3g} "
-               f"+ rel {tolerance.rtol:g}, compared with the {tolerance.name}); "
+               f"+ rel {tolerance.rtol:g}, the {tolerance.name}); "
                f"{bad} of {a.size} elements are off")
     hint = diagnose(a, r, tolerance)
     raise AssertionError(message + (f"\n  hint: {hint}" if hint else ""))

@@ -268,10 +268,16 @@ def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:
     # Third-party plugins installed beside us must not change how a hidden suite runs.
     autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    path_before = list(sys.path)
     try:
         with redirect_stdout(log), redirect_stderr(log):
             code = pytest.main(args, plugins=plugins)
     finally:
+        # Forget the suite's modules, so that the next run in this process (another
+        # submission, another suite with a file of the same name) imports them afresh.
+        for module in suite_modules(tests):
+            sys.modules.pop(module.__name__, None)
+        sys.path[:] = path_before
         if autoload is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:

@@ -79,7 +79,7 @@ def test_missing_function_says_which_name(tmp_path):
     ("return (x @ W + b).tolist()", "got a list"),
     ("return None", "got a NoneType"),
     ("return np.full((len(x), W.shape[1]), np.nan)", "nan or inf"),
-    ("return (x @ W + b).astype(np.float32) + 1e-2", "compared with the reference (float32"),
+    ("return (x @ W + b).astype(np.float32) + 1e-2", "the float32 tolerance"),
 ])
 def test_wrong_return_values_get_a_precise_message(tmp_path, body, expected):
     forward = f"import numpy as np\ndef affine(x, W, b):\n    {body}\n"

@@ -1,0 +1,91 @@
+"""Public checks on the student's side: in-process runs and a real Jupyter kernel."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+
+from grader.publishing import solved_notebook
+from grader.settings import load_assignment
+from grader.student import check, run_public_checks
+
+ROOT = Path(__file__).resolve().parent.parent
+GRADCHECK = ROOT / "assignments" / "gradcheck"
+PUBLIC = (GRADCHECK / "tests" / "test_public.py").read_text()
+
+
+def reference_namespace() -> dict:
+    namespace = {}
+    exec((ROOT / "solutions" / "gradcheck.py").read_text(), namespace)
+    return namespace
+
+
+def test_checks_run_repeatedly_in_one_process():
+    namespace = reference_namespace()
+    for question in ["q1", "q2", "q1", "q6"]:
+        results = run_public_checks(question, namespace, PUBLIC)
+        assert [r.outcome for r in results] == ["passed"]
+        assert all(r.question == question for r in results)
+
+
+def test_a_failing_check_says_what_and_where():
+    namespace = reference_namespace()
+    namespace["relative_error"] = lambda a, b: abs(a - b) / (abs(a) + abs(b))
+    with pytest.raises(AssertionError) as failure:
+        check("q4", namespace, PUBLIC)
+    message = str(failure.value)
+    assert message.startswith("1 of 1 public checks of q4 failed:")
+    assert "your code raised ZeroDivisionError" in message
+
+
+def execute(notebook_bytes: bytes, folder: Path) -> list:
+    """Run a notebook in a real kernel next to the published check files; return its cells."""
+    notebook = nbformat.reads(notebook_bytes.decode(), as_version=4)
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook.cells
+
+
+def check_outputs(cells) -> dict[str, str]:
+    outputs = {}
+    for cell in cells:
+        if cell.cell_type == "code" and cell.source.startswith("grader.check("):
+            outputs[cell.source] = "\n".join(
+                o.get("data", {}).get("text/plain", "") + o.get("text", "") + o.get("evalue", "")
+                for o in cell.outputs)
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def student_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("student") / "gradcheck"
+    shutil.copytree(ROOT / "student_template" / "gradcheck", folder)
+    return folder
+
+
+def test_solved_notebook_passes_every_check_in_a_kernel(student_folder):
+    solved = solved_notebook(load_assignment(str(GRADCHECK)))
+    outputs = check_outputs(execute(solved, student_folder))
+    assert len(outputs) == 6
+    for source, text in outputs.items():
+        assert "All test cases passed!" in text, (source, text)
+
+
+def test_blank_notebook_fails_every_check_readably_in_a_kernel(student_folder):
+    blank = (student_folder / "gradcheck.ipynb").read_bytes()
+    outputs = check_outputs(execute(blank, student_folder))
+    assert len(outputs) == 6
+    for text in outputs.values():
+        assert "public checks of q" in text and "your code raised NotImplementedError" in text
+        assert "HiddenSuiteError" not in text and "Traceback" not in text, text
+
+
+def test_wire_round_trip_keeps_values():
+    namespace = {"f": lambda: np.float32(1.5)}
+    from grader.student import LocalSubmission
+
+    value = LocalSubmission(namespace).call("f")
+    assert isinstance(value, np.float32) and value == 1.5

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from grader.settings import AssignmentError
+
 DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check):\s*(.*?)\s*-->\s*$")
 FENCE_OPEN, FENCE_CLOSE = re.compile(r"^```python\s*$"), re.compile(r"^```\s*$")
 INIT_CELL = ("# Run this cell first: it sets up the public checks of each question.\n"
@@ -25,7 +27,7 @@ CHECK_ALL_CELL = "grader.check_all()"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError"
 
 
-class HandoutError(Exception):
+class HandoutError(AssignmentError):
     """The handout or the reference solution cannot be turned into a notebook."""
 
 
@@ -71,36 +73,47 @@ def parse_handout(text: str) -> list[Block]:
     return blocks
 
 
-def function_sources(reference: str) -> dict[str, ast.FunctionDef]:
+def function_sources(reference: str) -> dict[str, ast.FunctionDef | ast.ClassDef]:
+    """The reference's top-level functions and classes, by name."""
     return {node.name: node for node in ast.parse(reference).body
-            if isinstance(node, ast.FunctionDef)}
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def has_docstring(node) -> bool:
+    first = node.body[0]
+    return (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str))
 
 
 def skeleton(reference: str, names: list[str]) -> str:
-    """The named functions' signatures and docstrings, each body replaced by a stub."""
-    lines, functions = reference.splitlines(), function_sources(reference)
-    parts = []
-    for name in names:
-        if name not in functions:
-            raise HandoutError(f"the reference solution has no function {name!r}")
-        node = functions[name]
-        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-        body = node.body
-        has_docstring = (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                         and isinstance(body[0].value.value, str))
-        header_end = body[0].end_lineno if has_docstring else body[0].lineno - 1
-        indent = " " * body[0].col_offset
-        stub = "\n".join(indent + line for line in STUB.splitlines())
-        parts.append("\n".join(lines[first - 1:header_end]) + "\n" + stub)
-    return "\n\n\n".join(parts) + "\n"
+    """The named functions and classes with signatures and docstrings kept, and every function
+    or method body replaced by a stub."""
+    lines, definitions = reference.splitlines(), function_sources(reference)
+    missing = [name for name in names if name not in definitions]
+    if missing:
+        raise HandoutError(f"the reference solution has no function or class {missing[0]!r}")
+    return "\n\n\n".join(_stubbed(definitions[name], lines) for name in names) + "\n"
+
+
+def _stubbed(node, lines: list[str]) -> str:
+    first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    header_end = node.body[0].end_lineno if has_docstring(node) else node.body[0].lineno - 1
+    header = "\n".join(lines[first - 1:header_end])
+    indent = " " * node.body[0].col_offset
+    if isinstance(node, ast.FunctionDef):
+        return header + "\n" + "\n".join(indent + line for line in STUB.splitlines())
+    members = node.body[1:] if has_docstring(node) else node.body
+    parts = [_stubbed(member, lines) if isinstance(member, ast.FunctionDef)
+             else "\n".join(lines[member.lineno - 1:member.end_lineno]) for member in members]
+    return "\n\n".join([header, *parts])
 
 
 def solution(reference: str, names: list[str]) -> str:
-    """The named functions exactly as the reference writes them."""
-    lines, functions = reference.splitlines(), function_sources(reference)
+    """The named functions and classes exactly as the reference writes them."""
+    lines, definitions = reference.splitlines(), function_sources(reference)
     parts = []
     for name in names:
-        node = functions[name]
+        node = definitions[name]
         first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
         parts.append("\n".join(lines[first - 1:node.end_lineno]))
     return "\n\n\n".join(parts) + "\n"

@@ -8,6 +8,7 @@ Outputs, relative to the course folder (the parent of ``assignments/``):
 
 from __future__ import annotations
 
+import ast
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import nbformat
 from grader.handout import (
     build_notebook,
     checked_questions,
-    function_sources,
+    has_docstring,
     notebook_cells,
     parse_handout,
 )
@@ -135,10 +136,11 @@ def secret_lines(assignment: Assignment) -> dict[str, str]:
     reference = assignment.reference.read_text()
     lines = reference.splitlines()
     secrets = {}
-    for node in function_sources(reference).values():
-        body = node.body[1:] if _has_docstring(node) else node.body
-        for line in lines[body[0].lineno - 1:node.end_lineno]:
-            secrets[line.strip()] = f"the reference's {node.name}"
+    for node in ast.walk(ast.parse(reference)):
+        if isinstance(node, ast.FunctionDef):
+            body = node.body[1:] if has_docstring(node) and len(node.body) > 1 else node.body
+            for line in lines[body[0].lineno - 1:node.end_lineno]:
+                secrets[line.strip()] = f"the reference's {node.name}"
     public = (assignment.tests / PUBLIC_FILE).read_text().splitlines()
     for path in sorted(assignment.tests.glob("*.py")):
         if path.name != PUBLIC_FILE:
@@ -148,12 +150,6 @@ def secret_lines(assignment: Assignment) -> dict[str, str]:
     return {line: source for line, source in secrets.items()
             if len(line) >= MIN_SECRET_LINE and line not in allowed
             and not line.startswith(("import ", "from ", "#", '"""', "@pytest"))}
-
-
-def _has_docstring(node) -> bool:
-    first = node.body[0]
-    return (len(node.body) > 1 and getattr(first, "value", None) is not None
-            and isinstance(getattr(first.value, "value", None), str))
 
 
 def check_no_leaks(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:

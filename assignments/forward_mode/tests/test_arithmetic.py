@@ -1,0 +1,130 @@
+"""Hidden tests of q1 (Dual arithmetic) and q2 (powers and comparisons)."""
+
+import numpy as np
+import pytest
+import scenarios
+from checks import expect_dual, expect_finite_difference, show
+from scenarios import RULES
+
+from grader.numerics import random_inputs
+
+
+def dual(rng, positive=False):
+    value = float(rng.uniform(0.5, 2.0)) if positive else float(random_inputs(rng, ()) * 2)
+    return ("dual", value, float(random_inputs(rng, ())))
+
+
+def run_binary(submission, reference, symbol, left, right):
+    got = submission.run(scenarios.binary, symbol, left, right)
+    expected = scenarios.binary(vars(reference), symbol, left, right)
+    return got, expected
+
+
+def reference_value(reference, symbol):
+    return lambda specs: scenarios.binary(vars(reference), symbol, *specs)[1]
+
+
+@pytest.mark.question("q1")
+def test_dual_holds_a_value_and_a_derivative(submission):
+    got = submission.run(scenarios.unary, "neg", ("dual", 2.5, -1.5))
+    assert got[0] == "dual" and got[1:] == (-2.5, 1.5), (
+        f"-Dual(2.5, -1.5) should be Dual(-2.5, 1.5), got {got}")
+    constant = submission.run(lambda ns: scenarios.describe(ns, ns["Dual"](3.0)))
+    assert constant == ("dual", 3.0, 0.0), (
+        f"Dual(3.0) should have value 3.0 and derivative 0.0 (the default), got {constant}")
+
+
+@pytest.mark.question("q1")
+@pytest.mark.parametrize("symbol", ["+", "-", "*", "/"])
+def test_operation_of_two_duals(submission, reference, rng, symbol):
+    for _ in range(3):
+        left, right = dual(rng), dual(rng, positive=symbol == "/")
+        got, expected = run_binary(submission, reference, symbol, left, right)
+        what = f"{show(left)} {symbol} {show(right)}"
+        expect_dual(got, expected, what, RULES[symbol])
+        expect_finite_difference(got, reference_value(reference, symbol), [left, right], what)
+
+
+@pytest.mark.question("q1")
+@pytest.mark.points(2)
+@pytest.mark.parametrize("symbol", ["+", "-", "*", "/"])
+def test_constants_of_every_type_on_either_side(submission, reference, rng, symbol):
+    for kind in scenarios.CONSTANTS:
+        constant = (kind, float(rng.integers(2, 6)), None)
+        operand = dual(rng, positive=True)
+        for left, right in [(operand, constant), (constant, operand)]:
+            got, expected = run_binary(submission, reference, symbol, left, right)
+            expect_dual(got, expected, f"{show(left)} {symbol} {show(right)} (a {kind} "
+                        f"constant on the {'right' if right is constant else 'left'})",
+                        RULES[symbol])
+
+
+@pytest.mark.question("q1")
+def test_division_by_zero_follows_numpy(submission, reference):
+    for left, right in [(("dual", 1.0, 1.0), ("dual", 0.0, 1.0)),
+                        (("float", 1.0, None), ("dual", 0.0, 2.0))]:
+        got, expected = run_binary(submission, reference, "/", left, right)
+        assert got[0] == "dual" and np.isinf(got[1]) and got[1] == expected[1], (
+            f"{show(left)} / {show(right)} should be a Dual with value {expected[1]} as numpy "
+            f"gives for 1/0 (store value and deriv as np.float64), got {got}")
+
+
+@pytest.mark.question("q2")
+@pytest.mark.points(2)
+@pytest.mark.parametrize("exponent", [("int", 3, None), ("float", 2.5, None),
+                                      ("float", -1.5, None), ("float32", 2.0, None),
+                                      ("float64", 0.5, None)])
+def test_dual_to_a_real_power(submission, reference, rng, exponent):
+    base = dual(rng, positive=True)
+    got, expected = run_binary(submission, reference, "**", base, exponent)
+    what = f"{show(base)} ** {show(exponent)}"
+    expect_dual(got, expected, what, "power rule: (a^c)' = c a^(c-1) a'")
+    expect_finite_difference(got, reference_value(reference, "**"), [base, exponent], what)
+
+
+@pytest.mark.question("q2")
+@pytest.mark.points(2)
+def test_negative_base_with_an_integer_power(submission, reference, rng):
+    for base, power in [(("dual", -2.0, 1.0), ("int", 3, None)),
+                        (("dual", -float(rng.uniform(0.5, 2)), 1.0),
+                         ("float", 2.0, None))]:
+        got, expected = run_binary(submission, reference, "**", base, power)
+        expect_dual(got, expected, f"{show(base)} ** {show(power)}",
+                    "power rule with a real exponent: c a^(c-1) a', no logarithm of a negative "
+                    "base")
+
+
+@pytest.mark.question("q2")
+@pytest.mark.parametrize("base", [("int", 2, None), ("float", 0.5, None),
+                                  ("float32", 1.5, None)])
+def test_real_to_a_dual_power(submission, reference, rng, base):
+    exponent = dual(rng)
+    got, expected = run_binary(submission, reference, "**", base, exponent)
+    what = f"{show(base)} ** {show(exponent)}"
+    expect_dual(got, expected, what, "rule (c^a)' = c^a log(c) a'")
+    expect_finite_difference(got, reference_value(reference, "**"), [base, exponent], what)
+
+
+@pytest.mark.question("q2")
+@pytest.mark.points(2)
+def test_dual_to_a_dual_power(submission, reference, rng):
+    for _ in range(3):
+        base, exponent = dual(rng, positive=True), dual(rng)
+        got, expected = run_binary(submission, reference, "**", base, exponent)
+        what = f"{show(base)} ** {show(exponent)}"
+        expect_dual(got, expected, what, "rule (a^b)' = a^b (b' log a + b a' / a)")
+        expect_finite_difference(got, reference_value(reference, "**"), [base, exponent], what)
+
+
+@pytest.mark.question("q2")
+def test_comparisons_use_values(submission, rng):
+    low, high = ("dual", 1.0, 5.0), ("dual", 2.0, -5.0)
+    cases = [("<", low, high, True), ("<=", low, high, True), (">", low, high, False),
+             (">=", low, high, False), ("<", ("float", 1.5, None), high, True),
+             (">", low, ("int", 3, None), False), ("<=", high, ("float64", 2.0, None), True),
+             (">=", ("float32", 0.5, None), low, False)]
+    for symbol, left, right, truth in cases:
+        got = submission.run(scenarios.compare, symbol, left, right)
+        assert isinstance(got, (bool, np.bool_)) and bool(got) == truth, (
+            f"{show(left)} {symbol} {show(right)} should be {truth} (comparisons use the values), "
+            f"got {got!r}")

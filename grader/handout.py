@@ -5,7 +5,9 @@ reference solution, and check cells.
 cell given to students, ``<!-- skeleton: f g -->`` becomes a code cell with the signatures and
 docstrings of the reference's functions ``f`` and ``g`` (bodies left to the student), and
 ``<!-- check: q1 -->`` becomes the cell that runs question q1's public checks. Every other
-line is narrative. Each function, paragraph and check therefore exists once.
+line is narrative. A function or method whose ``def`` line ends with ``# given`` is handed to
+students whole (a ``__repr__``, a plotting helper). Each function, paragraph and check
+therefore exists once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ INIT_CELL = ("# Run this cell first: it sets up the public checks of each questi
              "import otter\n\ngrader = otter.Notebook()")
 CHECK_ALL_CELL = "grader.check_all()"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError"
+GIVEN = "# given"
 
 
 class HandoutError(AssignmentError):
@@ -95,8 +98,15 @@ def skeleton(reference: str, names: list[str]) -> str:
     return "\n\n\n".join(_stubbed(definitions[name], lines) for name in names) + "\n"
 
 
+def is_given(node, lines: list[str]) -> bool:
+    """A definition whose ``def`` line ends with ``# given`` goes to students whole."""
+    return lines[node.lineno - 1].rstrip().endswith(GIVEN)
+
+
 def _stubbed(node, lines: list[str]) -> str:
     first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    if is_given(node, lines):
+        return "\n".join(lines[first - 1:node.end_lineno]).replace("  " + GIVEN, "")
     header_end = node.body[0].end_lineno if has_docstring(node) else node.body[0].lineno - 1
     header = "\n".join(lines[first - 1:header_end])
     indent = " " * node.body[0].col_offset

@@ -95,7 +95,8 @@ def assert_close(actual, expected, what: str, tolerance: Tolerance | None = None
     atol = tolerance.atol(r)
     with np.errstate(invalid="ignore"):
         excess = np.abs(a - r) - (atol + tolerance.rtol * np.abs(r))
-        excess = np.where(np.isfinite(r), excess, np.where(a == r, -1.0, np.inf))
+        same = (a == r) | (np.isnan(a) & np.isnan(r))  # inf matches inf, nan matches nan
+        excess = np.where(np.isfinite(r), excess, np.where(same, -1.0, np.inf))
     if a.size == 0 or np.max(excess) <= 0:
         return
     index = np.unravel_index(int(np.argmax(excess)), a.shape)

@@ -20,6 +20,7 @@ from grader.handout import (
     build_notebook,
     checked_questions,
     has_docstring,
+    is_given,
     notebook_cells,
     parse_handout,
 )
@@ -137,7 +138,7 @@ def secret_lines(assignment: Assignment) -> dict[str, str]:
     lines = reference.splitlines()
     secrets = {}
     for node in ast.walk(ast.parse(reference)):
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and not is_given(node, lines):
             body = node.body[1:] if has_docstring(node) and len(node.body) > 1 else node.body
             for line in lines[body[0].lineno - 1:node.end_lineno]:
                 secrets[line.strip()] = f"the reference's {node.name}"

@@ -10,7 +10,7 @@ class Dual:
         self.value = np.float64(value)
         self.deriv = np.float64(deriv)
 
-    def __repr__(self):
+    def __repr__(self):  # given
         return f"Dual({self.value}, {self.deriv})"
 
     @staticmethod

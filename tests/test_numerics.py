@@ -101,6 +101,14 @@ def test_hints_for_common_mistakes(mistake, hint):
         assert_close(mistake(reference), reference, "dx")
 
 
+def test_non_finite_expectations_match_only_themselves():
+    expected = np.array([np.inf, -np.inf, np.nan, 1.0])
+    assert_close(expected.copy(), expected, "values")
+    for wrong in ([np.inf, np.inf, np.nan, 1.0], [np.inf, -np.inf, 0.0, 1.0]):
+        with pytest.raises(AssertionError, match="index \\[[12]\\]"):
+            assert_close(np.array(wrong), expected, "values")
+
+
 def test_relative_error_is_zero_for_two_zeros_and_never_nan():
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert relative_error(0.0, 1e-300) < 1e-280  # below the guard, values count as zero

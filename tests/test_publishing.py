@@ -10,7 +10,9 @@ import pytest
 from conftest import run_dlgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "assignments" / "gradcheck" / "examples").glob("*.ipynb"))
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir())
+EXAMPLES = sorted((ROOT / "assignments").glob("*/examples/*.ipynb"))
+MAX_SCORES = {"gradcheck": 41, "forward_mode": 63}
 
 
 def copy_course(target: Path) -> Path:
@@ -28,9 +30,11 @@ def publish(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
+    """Every assignment of the course, published from a clean copy by `dlgrade publish`."""
     course = copy_course(tmp_path_factory.mktemp("course"))
-    done = publish(course, "gradcheck")
+    done = publish(course)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert set(ASSIGNMENTS) == set(MAX_SCORES)
     return course
 
 
@@ -49,6 +53,16 @@ def test_publish_from_a_clean_checkout_writes_the_outputs(published):
     assert not any("/examples/" in name for name in names)
     config = json.loads(archive.read("otter_config.json"))
     assert config["plugins"] == [{"grader.otter_bridge.DlgradePlugin": {"assignment": "gradcheck"}}]
+
+
+def test_forward_mode_notebook_gives_the_class_skeleton(published):
+    notebook = json.loads(
+        (published / "student_template/forward_mode/forward_mode.ipynb").read_text())
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    dual = next(s for s in code if s.startswith("class Dual:"))
+    assert 'return f"Dual({self.value}, {self.deriv})"' in dual  # given: marked "# given"
+    assert dual.count("raise NotImplementedError") == 17  # every other method is the student's
+    assert "self.deriv * other.value" not in dual
 
 
 def test_committed_student_files_match_a_fresh_publish(published):
@@ -84,11 +98,12 @@ def test_student_notebook_has_narrative_skeletons_and_checks(published):
     assert "np.zeros" not in skeleton
 
 
-def otter_score(course: Path, submission: Path, tmp_path: Path) -> tuple[float, dict]:
+def otter_score(course: Path, submission: Path, tmp_path: Path,
+                name: str = "gradcheck") -> tuple[float, dict]:
     """The score ``otter run`` gives, from its results.json (the Gradescope format)."""
     out = tmp_path / f"otter-{submission.stem}"
     out.mkdir()
-    done = subprocess.run(["otter", "run", "-a", str(course / "dist/gradcheck-autograder.zip"),
+    done = subprocess.run(["otter", "run", "-a", str(course / f"dist/{name}-autograder.zip"),
                            "-o", str(out), "--no-logo", str(submission)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -97,19 +112,19 @@ def otter_score(course: Path, submission: Path, tmp_path: Path) -> tuple[float, 
     return sum(questions.values()), questions
 
 
-def dlgrade_result(course: Path, submission: Path) -> dict:
-    done = run_dlgrade("run", course / "assignments" / "gradcheck", submission, "--json")
+def dlgrade_result(course: Path, submission: Path, name: str = "gradcheck") -> dict:
+    done = run_dlgrade("run", course / "assignments" / name, submission, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def solved(course: Path, tmp_path: Path) -> Path:
+def solved(course: Path, tmp_path: Path, name: str = "gradcheck") -> Path:
     """The student notebook filled with the reference code, as a student would submit it."""
     from grader.publishing import solved_notebook
     from grader.settings import load_assignment
 
-    path = tmp_path / "gradcheck.ipynb"
-    assignment = load_assignment(str(course / "assignments" / "gradcheck"))
+    path = tmp_path / f"{name}.ipynb"
+    assignment = load_assignment(str(course / "assignments" / name))
     path.write_bytes(solved_notebook(assignment))
     return path
 
@@ -127,22 +142,25 @@ def patched(course: Path, tmp_path: Path, base: Path) -> Path:
     return path
 
 
-def test_reference_and_blank_through_both_graders(published, tmp_path):
-    reference = solved(published, tmp_path)
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_reference_and_blank_through_both_graders(published, tmp_path, name):
+    reference = solved(published, tmp_path, name)
     blank = tmp_path / "blank.ipynb"
-    shutil.copy(published / "student_template/gradcheck/gradcheck.ipynb", blank)
-    full = dlgrade_result(published, reference)
-    assert full["score"] == full["max_score"] == 41
-    assert otter_score(published, reference, tmp_path)[0] == 41
-    assert dlgrade_result(published, blank)["score"] == 0
-    assert otter_score(published, blank, tmp_path)[0] == 0
+    shutil.copy(published / f"student_template/{name}/{name}.ipynb", blank)
+    full = dlgrade_result(published, reference, name)
+    assert full["score"] == full["max_score"] == MAX_SCORES[name]
+    assert otter_score(published, reference, tmp_path, name)[0] == MAX_SCORES[name]
+    assert dlgrade_result(published, blank, name)["score"] == 0
+    assert otter_score(published, blank, tmp_path, name)[0] == 0
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{p.parent.parent.name}-{p.stem}"
+                                                   for p in EXAMPLES])
 def test_examples_get_the_same_score_through_both_graders(published, tmp_path, example):
+    name = example.parent.parent.name
     expect = json.loads(example.read_text())["metadata"]["dlgrade"]["expect"]
-    result = dlgrade_result(published, example)
-    otter_total, otter_questions = otter_score(published, example, tmp_path)
+    result = dlgrade_result(published, example, name)
+    otter_total, otter_questions = otter_score(published, example, tmp_path, name)
     assert otter_total == pytest.approx(result["score"])
     assert otter_questions == {q: pytest.approx(s["score"]) for q, s in
                                result["questions"].items()}

@@ -54,8 +54,8 @@ def test_constants_of_every_type_on_either_side(submission, reference, rng, symb
         operand = dual(rng, positive=True)
         for left, right in [(operand, constant), (constant, operand)]:
             got, expected = run_binary(submission, reference, symbol, left, right)
-            expect_dual(got, expected, f"{show(left)} {symbol} {show(right)} (a {kind} "
-                        f"constant on the {'right' if right is constant else 'left'})",
+            expect_dual(got, expected, f"{show(left)} {symbol} {show(right)} (a constant of "
+                        f"type {kind} on the {'right' if right is constant else 'left'})",
                         RULES[symbol])
 
 

@@ -99,6 +99,11 @@ def assert_close(actual, expected, what: str, tolerance: Tolerance | None = None
         excess = np.where(np.isfinite(r), excess, np.where(same, -1.0, np.inf))
     if a.size == 0 or np.max(excess) <= 0:
         return
+    with np.errstate(all="ignore"):  # the worst element may be inf or nan
+        raise AssertionError(_failure(a, r, excess, what, tolerance, atol))
+
+
+def _failure(a, r, excess, what: str, tolerance: Tolerance, atol: float) -> str:
     index = np.unravel_index(int(np.argmax(excess)), a.shape)
     got, want = a[index], r[index]
     abs_error = abs(got - want)
@@ -110,7 +115,7 @@ def assert_close(actual, expected, what: str, tolerance: Tolerance | None = None
                f"+ rel {tolerance.rtol:g}, the {tolerance.name}); "
                f"{bad} of {a.size} elements are off")
     hint = diagnose(a, r, tolerance)
-    raise AssertionError(message + (f"\n  hint: {hint}" if hint else ""))
+    return message + (f"\n  hint: {hint}" if hint else "")
 
 
 def _fmt(value) -> str:

@@ -164,7 +164,7 @@ def softmax_cross_entropy(logits, y):
 def init_mlp(sizes, rng):
     """He-normal weights N(0, 2 / fan_in) and zero biases for layer sizes [D, H1, ..., C]."""
     params = {}
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False), start=1):
         params[f"W{i}"] = rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out))
         params[f"b{i}"] = np.zeros(fan_out)
     return params

@@ -12,7 +12,7 @@ from conftest import run_dlgrade
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir())
 EXAMPLES = sorted((ROOT / "assignments").glob("*/examples/*.ipynb"))
-MAX_SCORES = {"gradcheck": 41, "forward_mode": 63, "backprop": 64}
+MAX_SCORES = {"gradcheck": 41, "forward_mode": 63, "backprop": 64, "initialization": 47}
 
 
 def copy_course(target: Path) -> Path:

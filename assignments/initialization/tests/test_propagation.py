@@ -37,8 +37,10 @@ def test_propagation_matches_reference_on_the_same_weights(submission, reference
 @pytest.mark.question("q5")
 @pytest.mark.points(2)
 def test_he_keeps_relu_signals_steady(submission, rng):
+    # Width 512: each layer moves the scale by about 1/sqrt(width), so 50 layers stay well
+    # inside a factor 10 for every seed.
     result, label = propagate(submission, samplers.Gaussian(np.sqrt(2)), 50, 512, "relu",
-                              int(rng.integers(2**32)), 200)
+                              int(rng.integers(2**32)), 64)
     for key in ("activation_std", "gradient_std"):
         values = result[key]
         ratio = float(values[-1] / values[0])
@@ -49,8 +51,8 @@ def test_he_keeps_relu_signals_steady(submission, rng):
 
 @pytest.mark.question("q5")
 def test_small_weights_make_tanh_signals_vanish(submission, rng):
-    result, label = propagate(submission, samplers.Gaussian(0.01, per_fan=False), 50, 256,
-                              "tanh", int(rng.integers(2**32)), 100)
+    result, label = propagate(submission, samplers.Gaussian(0.01, per_fan=False), 50, 128,
+                              "tanh", int(rng.integers(2**32)), 50)
     assert result["activation_std"][-1] < 1e-10 and result["gradient_std"][0] < 1e-10, (
         f"{label} with weights N(0, 0.01^2): activations and gradients should vanish, got "
         f"{result['activation_std'][-1]:.3g} and {result['gradient_std'][0]:.3g}")
@@ -58,8 +60,8 @@ def test_small_weights_make_tanh_signals_vanish(submission, rng):
 
 @pytest.mark.question("q5")
 def test_unit_weights_make_relu_signals_explode(submission, rng):
-    result, label = propagate(submission, samplers.Gaussian(1.0, per_fan=False), 50, 256,
-                              "relu", int(rng.integers(2**32)), 100)
+    result, label = propagate(submission, samplers.Gaussian(1.0, per_fan=False), 50, 128,
+                              "relu", int(rng.integers(2**32)), 50)
     assert result["activation_std"][-1] > 1e20 and result["gradient_std"][0] > 1e20, (
         f"{label} with weights N(0, 1): activations and gradients should explode, got "
         f"{result['activation_std'][-1]:.3g} and {result['gradient_std'][0]:.3g}")

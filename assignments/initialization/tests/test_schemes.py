@@ -10,7 +10,7 @@ from scipy import stats
 
 from grader.numerics import assert_bounds, assert_close, assert_distribution, assert_moments
 
-SHAPES = [(64, 512), (3, 3, 128, 128)]  # a matrix and a convolution kernel, >= 1e5 samples each
+SHAPES = [(128, 1024), (3, 3, 128, 128)]  # a matrix and a convolution kernel, >= 1e5 samples each
 
 
 def draw(submission, rng, name, shape, **kwargs):

@@ -33,5 +33,6 @@ def test_reference_gets_full_marks_for_every_seed(zygote, monkeypatch, name, see
         monkeypatch.setenv("DLGRADE_SECRET", f"seed-sweep-{seed}")
         result = grade_submission(assignment, submission, zygote)
         if result.score != result.max_score:
-            failures.append((seed, [t.name for t in result.tests if t.outcome != "passed"]))
+            failures.append((seed, [(t.name, t.message) for t in result.tests
+                                    if t.outcome != "passed"]))
     assert not failures, failures

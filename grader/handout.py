@@ -98,13 +98,18 @@ def skeleton(reference: str, names: list[str]) -> str:
     return "\n\n\n".join(_stubbed(definitions[name], lines) for name in names) + "\n"
 
 
+def _first_line(node) -> int:
+    """Where a definition starts: its first decorator, or its def/class line."""
+    return node.decorator_list[0].lineno if node.decorator_list else node.lineno
+
+
 def is_given(node, lines: list[str]) -> bool:
     """A definition whose ``def`` line ends with ``# given`` goes to students whole."""
     return lines[node.lineno - 1].rstrip().endswith(GIVEN)
 
 
 def _stubbed(node, lines: list[str]) -> str:
-    first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    first = _first_line(node)
     if is_given(node, lines):
         return "\n".join(lines[first - 1:node.end_lineno]).replace("  " + GIVEN, "")
     header_end = node.body[0].end_lineno if has_docstring(node) else node.body[0].lineno - 1
@@ -124,8 +129,7 @@ def solution(reference: str, names: list[str]) -> str:
     parts = []
     for name in names:
         node = definitions[name]
-        first = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-        parts.append("\n".join(lines[first - 1:node.end_lineno]))
+        parts.append("\n".join(lines[_first_line(node) - 1:node.end_lineno]))
     return "\n\n\n".join(parts) + "\n"
 
 

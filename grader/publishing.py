@@ -60,11 +60,9 @@ def student_files(assignment: Assignment) -> dict[str, bytes]:
     from grader.otter_bridge import check_file
 
     blocks = parse_handout((assignment.folder / HANDOUT).read_text())
-    reference = assignment.reference.read_text()
-    notebook = build_notebook(notebook_cells(blocks, reference), assignment.name)
     public = (assignment.tests / PUBLIC_FILE).read_text()
     base = f"student_template/{assignment.name}"
-    files = {f"{base}/{assignment.name}.ipynb": nbformat.writes(notebook).encode() + b"\n"}
+    files = {f"{base}/{assignment.name}.ipynb": _notebook(assignment, blocks, solved=False)}
     for question in checked_questions(blocks):
         files[f"{base}/tests/{question}.py"] = check_file(question, public).encode()
     return files
@@ -72,9 +70,13 @@ def student_files(assignment: Assignment) -> dict[str, bytes]:
 
 def solved_notebook(assignment: Assignment) -> bytes:
     """The student notebook with the reference's functions filled in (for the gates)."""
-    blocks = parse_handout((assignment.folder / HANDOUT).read_text())
-    cells = notebook_cells(blocks, assignment.reference.read_text(), solved=True)
-    return nbformat.writes(build_notebook(cells, assignment.name)).encode()
+    return _notebook(assignment, parse_handout((assignment.folder / HANDOUT).read_text()),
+                     solved=True)
+
+
+def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
+    cells = notebook_cells(blocks, assignment.reference.read_text(), solved=solved)
+    return nbformat.writes(build_notebook(cells, assignment.name)).encode() + b"\n"
 
 
 def render(assignment: Assignment) -> dict[str, bytes]:

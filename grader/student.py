@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from grader.sandbox import MissingName, StudentError, wire
+from grader.sandbox import MissingName, SandboxedSubmission, StudentError, wire
 
 
 class LocalSubmission:
@@ -33,9 +33,7 @@ class LocalSubmission:
         return {name: ("class" if isinstance(v, type) else "function" if callable(v) else "value")
                 for name, v in self.namespace.items() if not name.startswith("_")}
 
-    def has(self, name: str, kind: str | None = None) -> bool:
-        found = self.names().get(name)
-        return found is not None and (kind is None or found == kind)
+    has = SandboxedSubmission.has
 
     def take_output(self) -> str:
         return ""

@@ -204,9 +204,7 @@ class SandboxedSubmission:
             reply = process.receive(request_id, deadline)
         except WorkerError:
             self.process = None
-            if time.monotonic() >= self.deadline:
-                self.time_up = True
-                raise TimeBudgetSpent() from None
+            self._deadline(0)  # when the whole budget is gone, say so rather than blame the call
             raise
         if "raised" in reply:
             raise StudentError(reply["raised"] if type(reply["raised"]) is dict else {})

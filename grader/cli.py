@@ -32,6 +32,30 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the result as one JSON object")
     run.set_defaults(handler=command_run)
 
+    grade = commands.add_parser(
+        "grade", help="grade a whole class: gradebook, feedback, report",
+        description="Grade every submission in PATH... (files, folders, zips; one per student, "
+                    "the latest) into OUT: gradebook.csv, final_grades.csv, results/, "
+                    "feedback/, report.html. Resumes where an interrupted run stopped and "
+                    "grades again only what changed.")
+    grade.add_argument("assignment", metavar="ASSIGNMENT",
+                       help="an assignment folder, or a folder name under ./assignments")
+    grade.add_argument("paths", metavar="PATH", nargs="+",
+                       help="a submission, a folder of submissions, or a zip of them")
+    grade.add_argument("-o", "--out", required=True, type=Path, metavar="OUT",
+                       help="the folder to write into (created if needed)")
+    grade.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                       help="grading processes on this machine (default: the number of cores)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, even those up to date")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="grade on the Dask cluster whose scheduler is at ADDRESS "
+                            "(e.g. tcp://head:8786) instead of --jobs local processes")
+    grade.add_argument("--pattern", metavar="REGEX",
+                       help="how file names give the student (group 'student') and attempt "
+                            "(optional group 'attempt'), e.g. '(?P<student>.+)-(?P<attempt>\\d+)'")
+    grade.set_defaults(handler=command_grade)
+
     publish = commands.add_parser(
         "publish", help="build student notebooks and autograder zips, behind gates",
         description="Build an assignment's student notebook, public checks and autograder zip. "
@@ -60,6 +84,27 @@ def command_run(args, zygote) -> int:
     else:
         print(render_summary(result))
     return 0
+
+
+def command_grade(args, zygote) -> int:
+    from grader.batch import Options, grade_batch
+    from grader.batch.collect import CollectionError
+    from grader.settings import load_assignment
+
+    zygote.close()  # a batch grades in its own processes, each with its own sandbox
+    options = Options(load_assignment(args.assignment), args.paths, args.out, args.jobs,
+                      args.force, args.scheduler, args.pattern)
+    try:
+        return grade_batch(options, say=lambda line: print(line, flush=True))
+    except CollectionError as error:
+        print(f"dlgrade: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def command_publish(args, zygote) -> int:

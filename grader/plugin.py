@@ -156,7 +156,8 @@ class GradingPlugin:
             fraction = fraction or 0.0
         return TestResult(name=item.nodeid, question=question_of(item),
                           score=round(points * fraction, 6), max_score=float(points),
-                          outcome=outcome, message=message, visibility=visibility_of(item))
+                          outcome=outcome, message=message, visibility=visibility_of(item),
+                          duration=report.duration)
 
 
 def suite_modules(folder: Path) -> list:

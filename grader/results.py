@@ -16,6 +16,7 @@ class TestResult:
     outcome: str  # passed, failed or skipped
     message: str
     visibility: str  # public or hidden
+    duration: float = field(default=0.0, compare=False)  # seconds; not part of the JSON
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,262 @@
+"""What a batch writes for people: per-submission feedback, the gradebooks, the class report,
+the progress on a terminal and the closing summary."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import statistics
+import sys
+from pathlib import Path
+
+import jinja2
+
+from grader.batch.collect import Collection, Submission
+
+CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("grader", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+    keep_trailing_newline=True)
+HUMAN_LOOK = ("error", "timeout")
+
+
+# ---------------------------------------------------------------- per submission
+
+def feedback(result: dict, titles: dict) -> dict[str, str]:
+    """The student's feedback, as Markdown and as HTML, from one view of the result."""
+    view = _feedback_view(result, titles)
+    return {"md": TEMPLATES.get_template("feedback.md.j2").render(view),
+            "html": TEMPLATES.get_template("feedback.html.j2").render(view)}
+
+
+def _feedback_view(result: dict, titles: dict) -> dict:
+    questions = []
+    for qid, score in result["questions"].items():
+        tests = [t for t in result["tests"] if t["question"] == qid]
+        questions.append({"id": qid, "title": titles.get(qid, ""), "score": _num(score["score"]),
+                          "max_score": _num(score["max_score"]),
+                          "tests": [dict(t, score=_num(t["score"]),
+                                         max_score=_num(t["max_score"]),
+                                         label=t["name"].split("::")[-1]) for t in tests]})
+    status = {"graded": "graded", "error": "could not be graded",
+              "timeout": "ran out of time"}.get(result["status"], result["status"])
+    return {"assignment": result["assignment"], "submission": result["submission"],
+            "status": result["status"], "status_text": status, "score": _num(result["score"]),
+            "max_score": _num(result["max_score"]), "message": result.get("message"),
+            "questions": questions}
+
+
+def crash_record(assignment, submission: Submission, why: str) -> dict:
+    """The record of a submission the grader itself failed on: every test listed, none
+    passed, status error; it is graded again on the next run."""
+    from grader.grading import _ungraded
+
+    result = _ungraded(assignment, submission.path, "error",
+                       f"the grader failed on this submission and will grade it again on the "
+                       f"next run: {why}", False)
+    result = result.to_dict()
+    result["submission"] = submission.source
+    return {"result": result, "seconds": 0.0, "durations": {}, "flags": [],
+            "warnings": [], "crash": why}
+
+
+# ---------------------------------------------------------------- the class
+
+def write_class_files(out: Path, assignment, collection: Collection, records: dict) -> None:
+    from grader.batch import write_atomically
+
+    questions = list(assignment.questions) or sorted(
+        {q for r in records.values() for q in r["result"]["questions"]})
+    write_atomically(out / "gradebook.csv", _gradebook(questions, collection, records))
+    write_atomically(out / "final_grades.csv", _otter_grades(collection, records))
+    write_atomically(out / "report.html", _report(assignment, collection, records))
+
+
+def _csv(rows: list[list]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _gradebook(questions: list[str], collection: Collection, records: dict) -> str:
+    rows = [["submission", *questions, "total", "max_total", "status"]]
+    for submission in collection.submissions:
+        result = records[submission.student]["result"]
+        rows.append([submission.student,
+                     *(_num(result["questions"].get(q, {}).get("score", 0)) for q in questions),
+                     _num(result["score"]), _num(result["max_score"]), result["status"]])
+    return _csv(rows)
+
+
+def _otter_grades(collection: Collection, records: dict) -> str:
+    """Otter Grader's final_grades.csv layout: a points-per-question row, then one row per
+    file; question columns sorted; percent as a fraction; status Completed or the reason."""
+    results = [records[s.student]["result"] for s in collection.submissions]
+    questions = sorted({q for r in results for q in r["questions"]})
+    rows = [["file", *questions, "total_points_earned", "percent_correct", "grading_status"]]
+    possible = {q: r["questions"][q]["max_score"] for r in results for q in r["questions"]}
+    top = sum(possible.values())
+    rows.append(["points-per-question", *(_num(possible[q]) for q in questions), _num(top),
+                 1, "--"])
+    for submission, result in sorted(zip(collection.submissions, results, strict=True),
+                                     key=lambda pair: pair[0].source):
+        status = "Completed" if result["status"] == "graded" else \
+            f"{result['status']}: {_first_line(result.get('message'))}"
+        rows.append([submission.source,
+                     *(_num(result["questions"].get(q, {}).get("score", 0)) for q in questions),
+                     _num(result["score"]),
+                     round(result["score"] / result["max_score"], 6) if result["max_score"]
+                     else 0, status])
+    return _csv(rows)
+
+
+def _report(assignment, collection: Collection, records: dict) -> str:
+    from grader.batch import plots
+
+    ordered = [(s, records[s.student]) for s in collection.submissions]
+    results = [r["result"] for _, r in ordered]
+    totals = [r["score"] for r in results]
+    maximum = max((r["max_score"] for r in results), default=0)
+    tests = _test_table(results, [r for _, r in ordered])
+    questions = _question_table(results, assignment.questions)
+    look = [{"student": s.student, "status": r["result"]["status"],
+             "score": _num(r["result"]["score"]), "reasons": _reasons(r)}
+            for s, r in ordered if _reasons(r)]
+    view = {
+        "assignment": assignment.name, "title": assignment.name,
+        "count": len(results), "maximum": _num(maximum),
+        "statuses": {k: sum(r["status"] == k for r in results)
+                     for k in ("graded", "error", "timeout")},
+        "mean": _num(round(statistics.fmean(totals), 2)) if totals else 0,
+        "median": _num(statistics.median(totals)) if totals else 0,
+        "plots": {name: _png(figure) for name, figure in plots.class_plots(
+            totals, maximum, questions, tests).items()},
+        "questions": questions, "tests": tests, "look": look,
+        "rows": [{"student": s.student, "source": s.source, "status": r["result"]["status"],
+                  "score": _num(r["result"]["score"]), "seconds": round(r.get("seconds", 0), 2),
+                  "scores": {q: _num(v["score"]) for q, v in r["result"]["questions"].items()}}
+                 for s, r in ordered],
+        "question_ids": [q["id"] for q in questions],
+        "superseded": collection.superseded,
+    }
+    return TEMPLATES.get_template("report.html.j2").render(view)
+
+
+def _question_table(results: list[dict], titles: dict) -> list[dict]:
+    table = []
+    for qid in dict.fromkeys(q for r in results for q in r["questions"]):
+        scores = [r["questions"][qid] for r in results if qid in r["questions"]]
+        top = max(s["max_score"] for s in scores)
+        mean = statistics.fmean(s["score"] for s in scores)
+        table.append({"id": qid, "title": titles.get(qid, ""), "max_score": _num(top),
+                      "mean": round(mean, 2),
+                      "percent": round(100 * mean / top, 1) if top else 0.0,
+                      "full": sum(s["score"] >= s["max_score"] for s in scores)})
+    return table
+
+
+def _test_table(results: list[dict], records: list[dict]) -> list[dict]:
+    table: dict[str, dict] = {}
+    for result, record in zip(results, records, strict=True):
+        if result["status"] == "error":
+            continue  # tests that never ran say nothing about the tests
+        for test in result["tests"]:
+            row = table.setdefault(test["name"], {"name": test["name"], "question":
+                                                  test["question"], "visibility":
+                                                  test["visibility"], "passed": 0, "runs": 0,
+                                                  "seconds": []})
+            row["runs"] += 1
+            row["passed"] += test["outcome"] == "passed"
+            if test["name"] in record.get("durations", {}):
+                row["seconds"].append(record["durations"][test["name"]])
+    for row in table.values():
+        row["rate"] = round(100 * row["passed"] / row["runs"], 1) if row["runs"] else 0.0
+        row["mean_seconds"] = round(statistics.fmean(row["seconds"]), 4) if row["seconds"] \
+            else 0.0
+        row["max_seconds"] = round(max(row["seconds"], default=0.0), 4)
+        del row["seconds"]
+    return list(table.values())
+
+
+def _reasons(record: dict) -> list[str]:
+    result = record["result"]
+    reasons = []
+    if result["status"] in HUMAN_LOOK or record.get("crash"):
+        reasons.append(f"{result['status']}: {_first_line(result.get('message'))}")
+    elif result.get("message") and "did not run cleanly" in result["message"]:
+        reasons.append("cells raised: " + "; ".join(result["message"].splitlines()[1:3]))
+    reasons += [f"suspicious: {flag}" for flag in record.get("flags", [])]
+    reasons += [f"warning: {w}" for w in record.get("warnings", [])]
+    return reasons
+
+
+def _png(figure) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+# ---------------------------------------------------------------- the terminal
+
+class Progress:
+    """A progress bar (counts, rate, ETA) on a terminal; one plain line per submission
+    otherwise, so logs stay readable."""
+
+    def __init__(self, total: int, say):
+        self.total, self.done, self.say = total, 0, say
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="submission", dynamic_ncols=True,
+                            file=sys.stderr)
+
+    def advance(self, submission: Submission, record: dict) -> None:
+        self.done += 1
+        result = record.get("result")
+        line = (f"{submission.student}: {result['status']}, {_num(result['score'])} / "
+                f"{_num(result['max_score'])}" if result else
+                f"{submission.student}: grader failed, graded again next run")
+        if self.bar is not None:
+            self.bar.set_postfix_str(line[:40], refresh=False)
+            self.bar.update()
+        else:
+            self.say(f"[{self.done}/{self.total}] {line} ({record.get('seconds', 0):.1f} s)")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def summary(out: Path, collection: Collection, records: dict, graded_now: int) -> str:
+    results = [r["result"] for r in records.values()]
+    totals = [r["score"] for r in results]
+    counts = {k: sum(r["status"] == k for r in results) for k in ("graded", "error", "timeout")}
+    slowest = sorted(records.items(), key=lambda kv: -kv[1].get("seconds", 0))[:3]
+    look = sum(bool(_reasons(r)) for r in records.values())
+    maximum = max((r["max_score"] for r in results), default=0)
+    lines = [f"{len(results)} submissions: {counts['graded']} graded, {counts['error']} "
+             f"errors, {counts['timeout']} timeouts ({graded_now} graded in this run)",
+             f"score (all {len(results)}): mean {statistics.fmean(totals):.2f}, median "
+             f"{_num(statistics.median(totals))} of {_num(maximum)}",
+             "slowest: " + ", ".join(f"{s} ({r.get('seconds', 0):.1f} s)" for s, r in slowest)]
+    if look:
+        lines.append(f"needs a human look: {look} (listed in the report)")
+    lines.append(f"wrote {out}/gradebook.csv, {out}/final_grades.csv, {out}/results/, "
+                 f"{out}/feedback/ and {out}/report.html")
+    return "\n".join(lines)
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+def _num(value):
+    """6.0 -> 6, 6.5 -> 6.5: scores as a person writes them."""
+    return int(value) if float(value).is_integer() else value

@@ -1,0 +1,106 @@
+"""Where a batch's submissions are graded: local grading processes, or a Dask cluster.
+
+Both yield ``(submission, record)`` pairs as gradings finish; a grading process or worker that
+dies gives a ``{"crash": why}`` record for its submission, never a lost one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from grader.batch.jobs import Job, JobDied, deadline_for, grade_on_worker
+
+
+class LocalRunner:
+    """``jobs`` grading processes on this machine, each kept busy by one thread."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._idle: queue.Queue[Job] = queue.Queue()
+        self._all: list[Job] = []
+
+    def __enter__(self):
+        for _ in range(self.jobs):
+            self._add()
+        return self
+
+    def __exit__(self, *exc):
+        for job in self._all:
+            job.close()
+
+    def describe(self) -> str:
+        return f"{self.jobs} local grading process{'es' if self.jobs > 1 else ''}"
+
+    def _add(self) -> None:
+        job = Job()
+        self._all.append(job)
+        self._idle.put(job)
+
+    def _grade_one(self, assignment, submission, deadline) -> dict:
+        job = self._idle.get()
+        try:
+            record = job.grade(str(assignment.folder), submission.path, submission.source,
+                               deadline)
+        except JobDied as error:
+            self._add()  # a fresh one takes its place
+            return {"crash": str(error)}
+        self._idle.put(job)
+        return record
+
+    def grade(self, assignment, bundle, todo):
+        deadline = deadline_for(assignment)
+        pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="dlgrade-job")
+        try:
+            futures = {pool.submit(self._grade_one, assignment, s, deadline): s for s in todo}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+class DaskRunner:
+    """An existing Dask cluster (``distributed``): the assignment is shipped once to every
+    worker, each submission by value, so workers need no shared folder."""
+
+    def __init__(self, address: str):
+        self.address = address
+        self.client = None
+
+    def __enter__(self):
+        from distributed import Client
+
+        self.client = Client(self.address, timeout="30s")
+        return self
+
+    def __exit__(self, *exc):
+        if self.client is not None:
+            self.client.close()
+
+    def describe(self) -> str:
+        workers = len(self.client.scheduler_info().get("workers", {}))
+        return f"the Dask cluster at {self.address} ({workers} workers)"
+
+    def grade(self, assignment, bundle, todo):
+        from distributed import as_completed as dask_completed
+
+        digest = hashlib.sha256()
+        for name, data in sorted(bundle["files"].items()):
+            digest.update(name.encode() + b"\0" + data)
+        bundle_id = digest.hexdigest()[:20]
+        shipped = self.client.scatter(bundle, broadcast=True, hash=False)
+        deadline = deadline_for(assignment)
+        futures = {self.client.submit(grade_on_worker, shipped, bundle_id, s.source,
+                                      s.path.read_bytes(), deadline, pure=False): s
+                   for s in todo}
+        try:
+            for future in dask_completed(list(futures)):
+                try:
+                    record = future.result()
+                except Exception as error:  # noqa: BLE001  (a lost worker: told, not lost)
+                    record = {"crash": f"the Dask worker failed: {type(error).__name__}: "
+                                       f"{error}"}
+                yield futures[future], record
+        finally:
+            self.client.cancel(list(futures))

@@ -50,8 +50,10 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
 
             reports = submission.start()
         except WorkerError as error:
-            status = "timeout" if submission.time_up else "error"
-            return _ungraded(assignment, path, status,
+            if submission.time_up:
+                return _ungraded(assignment, path, "timeout", _budget_message(assignment),
+                                 only_public)
+            return _ungraded(assignment, path, "error",
                              f"the submission could not be run: {error}", only_public)
         if submission.degraded:
             print(f"dlgrade: warning: sandbox degraded: {'; '.join(submission.degraded)}",
@@ -64,12 +66,15 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         submission.close()
     message = _cell_summary(reports, len(loaded.cells))
     if submission.time_up:
-        message = (f"the submission used its whole time budget of "
-                   f"{assignment.limits.submission_timeout:g} s; checks not run score 0"
-                   + (f"\n{message}" if message else ""))
+        message = _budget_message(assignment) + (f"\n{message}" if message else "")
     return SubmissionResult.from_tests(assignment.name, path.name,
                                        "timeout" if submission.time_up else "graded",
                                        tests, message, tuple(assignment.questions))
+
+
+def _budget_message(assignment) -> str:
+    return (f"the submission used its whole time budget of "
+            f"{assignment.limits.submission_timeout:g} s; checks not run score 0")
 
 
 def _ungraded(assignment, path, status, message, only_public) -> SubmissionResult:

@@ -17,7 +17,7 @@ from grader.batch.collect import Collection, Submission
 CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+    autoescape=jinja2.select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=True)
 HUMAN_LOOK = ("error", "timeout")
 
@@ -107,8 +107,8 @@ def _otter_grades(collection: Collection, records: dict) -> str:
         rows.append([submission.source,
                      *(_num(result["questions"].get(q, {}).get("score", 0)) for q in questions),
                      _num(result["score"]),
-                     round(result["score"] / result["max_score"], 6) if result["max_score"]
-                     else 0, status])
+                     _num(round(result["score"] / result["max_score"], 6))
+                     if result["max_score"] else 0, status])
     return _csv(rows)
 
 

@@ -318,3 +318,30 @@ def test_bad_command_lines_say_what_is_wrong(course, tmp_path):
     empty.mkdir()
     nothing = grade(course, [empty], tmp_path / "out")
     assert nothing.returncode == 2 and "no submissions found" in nothing.stderr
+
+
+# ---------------------------------------------------------------- as people see it
+
+def _pixels_near(png: Path, colour: str, tolerance: int = 12) -> int:
+    import matplotlib.image
+    import numpy as np
+
+    image = (matplotlib.image.imread(png)[..., :3] * 255).astype(int)
+    target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int(np.all(np.abs(image - target) <= tolerance, axis=-1).sum())
+
+
+def test_report_and_feedback_render_in_a_real_browser(graded, tmp_path):
+    from browser import dom, screenshot
+
+    from grader.batch.plots import BLUE, GREEN
+
+    page = dom(graded / "report.html")
+    assert "gradcheck: class report" in page and "Needs a human look (" in page
+    shot = screenshot(graded / "report.html", tmp_path / "report.png", height=2400)
+    # The plots are drawn: bars in the report's colours fill thousands of pixels.
+    assert _pixels_near(shot, GREEN) > 5000 and _pixels_near(shot, BLUE) > 2000
+    feedback = graded / "feedback" / "jacobian_transposed.html"
+    assert "looks transposed" in dom(feedback)
+    shot = screenshot(feedback, tmp_path / "feedback.png")
+    assert _pixels_near(shot, "#b3261e") > 50  # the failed checks, in red

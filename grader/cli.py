@@ -56,6 +56,22 @@ def build_parser() -> argparse.ArgumentParser:
                             "(optional group 'attempt'), e.g. '(?P<student>.+)-(?P<attempt>\\d+)'")
     grade.set_defaults(handler=command_grade)
 
+    check = commands.add_parser(
+        "check", help="run a notebook's public checks, or check it is ready to submit",
+        description="Run the public checks of NOTEBOOK outside Jupyter, in the sandbox, with "
+                    "the messages the notebook shows. Exit 0 when every check (and, with "
+                    "--submit, every submission check) passes, 1 otherwise.")
+    check.add_argument("notebook", metavar="NOTEBOOK", type=Path,
+                       help="your notebook (.ipynb) or Python file")
+    check.add_argument("-q", "--question", metavar="QID", help="only this question (e.g. q3)")
+    check.add_argument("--submit", action="store_true",
+                       help="also check what grading needs: the file reads, is named as "
+                            "expected, defines every function, runs top to bottom without "
+                            "errors in time, holds no huge outputs")
+    check.add_argument("--zip", action="store_true",
+                       help="with --submit: when ready, write NAME-submission.zip to upload")
+    check.set_defaults(handler=command_check)
+
     publish = commands.add_parser(
         "publish", help="build student notebooks and autograder zips, behind gates",
         description="Build an assignment's student notebook, public checks and autograder zip. "
@@ -105,6 +121,48 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
+
+
+def command_check(args, zygote) -> int:
+    from grader.checking import (
+        CheckError,
+        find_checks,
+        render_checks,
+        run_notebook,
+        submit_problems,
+        write_upload,
+    )
+
+    if not args.notebook.is_file():
+        print(f"dlgrade: error: {args.notebook}: no such file", file=sys.stderr)
+        return 2
+    try:
+        checks = find_checks(args.notebook)
+    except CheckError as error:
+        print(f"dlgrade: error: {error}", file=sys.stderr)
+        return 2
+    if args.question and args.question not in checks.questions:
+        print(f"dlgrade: error: no question {args.question!r}: the questions are "
+              f"{', '.join(checks.questions)}", file=sys.stderr)
+        return 2
+    run = run_notebook(args.notebook, checks, zygote)
+    print(render_checks(args.notebook, checks, run, args.question))
+    failed = bool(run.error) or any(r.outcome != "passed" for r in run.results
+                                    if r.question == (args.question or r.question))
+    if not args.submit:
+        return 1 if failed else 0
+    problems = submit_problems(args.notebook, checks, run)
+    print(f"\nBefore you submit {args.notebook.name}:")
+    if not problems:
+        print("  ready: it reads, defines every function and runs top to bottom without "
+              "errors within its time limit")
+        if args.zip:
+            print(f"  wrote {write_upload(args.notebook, checks)}: upload this file")
+        return 1 if failed else 0
+    for problem in problems:
+        print(f"  - fix: {problem}")
+    print(f"  not ready: {len(problems)} thing{'s' if len(problems) > 1 else ''} to fix")
+    return 1
 
 
 def command_publish(args, zygote) -> int:

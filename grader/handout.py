@@ -152,17 +152,23 @@ def notebook_cells(blocks: list[Block], reference: str, solved: bool = False) ->
     return cells
 
 
-def build_notebook(cells: list, name: str) -> nbformat.NotebookNode:
-    """A notebook with stable cell ids and metadata, so that building twice gives equal bytes."""
+def build_notebook(cells: list, name: str, about: dict | None = None) -> nbformat.NotebookNode:
+    """A notebook with stable cell ids and metadata, so that building twice gives equal bytes.
+    ``about`` joins ``metadata.dlgrade`` (what ``dlgrade check --submit`` reads)."""
     for index, cell in enumerate(cells):
         cell["id"] = f"{name}-{index:03d}"[-64:]
     notebook = new_notebook(cells=cells)
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
-        "dlgrade": {"assignment": name},
+        "dlgrade": {"assignment": name, **(about or {})},
     }
     return notebook
+
+
+def required_names(blocks: list[Block]) -> list[str]:
+    """The functions and classes students write: those of the skeleton cells."""
+    return [name for block in blocks if block.kind == "skeleton" for name in block.text.split()]
 
 
 def checked_questions(blocks: list[Block]) -> list[str]:

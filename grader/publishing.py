@@ -23,6 +23,7 @@ from grader.handout import (
     is_given,
     notebook_cells,
     parse_handout,
+    required_names,
 )
 from grader.settings import Assignment
 
@@ -76,7 +77,10 @@ def solved_notebook(assignment: Assignment) -> bytes:
 
 def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
     cells = notebook_cells(blocks, assignment.reference.read_text(), solved=solved)
-    return nbformat.writes(build_notebook(cells, assignment.name)).encode() + b"\n"
+    about = {"questions": checked_questions(blocks), "required": required_names(blocks),
+             "limits": {"cell_timeout": assignment.limits.cell_timeout,
+                        "submission_timeout": assignment.limits.submission_timeout}}
+    return nbformat.writes(build_notebook(cells, assignment.name, about)).encode() + b"\n"
 
 
 def render(assignment: Assignment) -> dict[str, bytes]:

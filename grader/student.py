@@ -27,7 +27,7 @@ class LocalSubmission:
         return self._plain(value), self._plain(list(args))
 
     def run(self, function, *args, _timeout=None, **kwargs):
-        return self._plain(function(self.namespace, *args, **kwargs))
+        return self._plain(_StudentCall(function)(self.namespace, *args, **kwargs))
 
     def names(self) -> dict:
         return {name: ("class" if isinstance(v, type) else "function" if callable(v) else "value")
@@ -79,11 +79,19 @@ def run_public_checks(question: str, namespace: dict, source: str) -> list:
 
 def check(question: str, namespace: dict, source: str) -> None:
     """For an Otter test case: raise AssertionError listing every failed check of ``question``."""
-    results = run_public_checks(question, namespace, source)
+    text = failure_text(question, run_public_checks(question, namespace, source))
+    if text:
+        raise AssertionError(text)
+
+
+def failure_text(question: str, results: list) -> str | None:
+    """What a student reads about ``question``'s failed public checks (None: all passed);
+    the notebook and ``dlgrade check`` say the same."""
     failed = [r for r in results if r.outcome != "passed"]
-    if failed:
-        lines = [f"{len(failed)} of {len(results)} public checks of {question} failed:"]
-        for result in failed:
-            lines += [f"- {result.name.split('::')[-1]}:", *("    " + line for line in
-                                                             result.message.splitlines())]
-        raise AssertionError("\n".join(lines))
+    if not failed:
+        return None
+    lines = [f"{len(failed)} of {len(results)} public checks of {question} failed:"]
+    for result in failed:
+        lines += [f"- {result.name.split('::')[-1]}:", *("    " + line for line in
+                                                         result.message.splitlines())]
+    return "\n".join(lines)

@@ -44,6 +44,7 @@ class Run:
     names: dict
     time_up: bool
     error: str | None = None
+    cells: tuple[str, ...] = ()  # the code cells as run
 
 
 def find_checks(path: Path) -> PublicChecks:
@@ -103,7 +104,8 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
         loaded = load_submission(path)
     except SubmissionUnreadable as error:
         return Run([], [], {}, False, str(error))
-    submission = SandboxedSubmission(zygote, list(loaded.cells), checks.limits, [])
+    cells = loaded.cells
+    submission = SandboxedSubmission(zygote, list(cells), checks.limits, [])
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as folder:
         tests = Path(folder)
         (tests / "test_public.py").write_text(checks.source)
@@ -114,7 +116,8 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
             try:
                 reports = submission.start()
             except WorkerError as error:
-                return Run([], [], {}, submission.time_up, f"the notebook could not run: {error}")
+                return Run([], [], {}, submission.time_up, f"the notebook could not run: {error}",
+                           cells)
             errors = [(r.index + 1, r.error) for r in reports if r.error]
             names = submission.names()
             plugin = GradingPlugin(submission, None, b"public checks", True,
@@ -122,7 +125,7 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
             results = run_suite(tests, plugin)
         finally:
             submission.close()
-    return Run(results, errors, names, submission.time_up)
+    return Run(results, errors, names, submission.time_up, None, cells)
 
 
 def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | None) -> str:
@@ -161,7 +164,7 @@ def submit_problems(path: Path, checks: PublicChecks, run: Run) -> list[str]:
             problems.append(f"`{name}` is not defined: define it with exactly this name (its "
                             f"cell may have been renamed, deleted or not run)")
     problems += [f"`{name}` still raises NotImplementedError: write its body, or leave it "
-                 f"knowing its question scores 0" for name in _stubs(path, checks.required)]
+                 f"knowing its question scores 0" for name in _stubs(run.cells, checks.required)]
     for cell, error in run.cell_errors:
         first = error.splitlines()[0]
         if "did not finish" in first:
@@ -190,13 +193,7 @@ def _otter_file_names(path: Path) -> list[str]:
             if name != path.name]
 
 
-def _stubs(path: Path, required: list[str]) -> list[str]:
-    from grader.loading import SubmissionUnreadable, load_submission
-
-    try:
-        cells = load_submission(path).cells
-    except SubmissionUnreadable:
-        return []
+def _stubs(cells: tuple[str, ...], required: list[str]) -> list[str]:
     last: dict[str, bool] = {}
     for source in cells:
         try:

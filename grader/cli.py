@@ -24,8 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="grade one submission",
                               description="Grade one submission and print its result.")
-    run.add_argument("assignment", metavar="ASSIGNMENT",
-                     help="an assignment folder, or a folder name under ./assignments")
+    _assignment_argument(run)
     run.add_argument("submission", metavar="SUBMISSION", type=Path,
                      help="a notebook (.ipynb) or a Python file (.py)")
     run.add_argument("--json", action="store_true",
@@ -38,8 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the latest) into OUT: gradebook.csv, final_grades.csv, results/, "
                     "feedback/, report.html. Resumes where an interrupted run stopped and "
                     "grades again only what changed.")
-    grade.add_argument("assignment", metavar="ASSIGNMENT",
-                       help="an assignment folder, or a folder name under ./assignments")
+    _assignment_argument(grade)
     grade.add_argument("paths", metavar="PATH", nargs="+",
                        help="a submission, a folder of submissions, or a zip of them")
     grade.add_argument("-o", "--out", required=True, type=Path, metavar="OUT",
@@ -87,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("name", metavar="NAME", help="the assignment's name (a Python identifier)")
     new.set_defaults(handler=command_new)
     return parser
+
+
+def _assignment_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", metavar="ASSIGNMENT",
+                        help="an assignment folder, or a folder name under ./assignments")
 
 
 def command_run(args, zygote) -> int:

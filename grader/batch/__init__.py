@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from grader.batch.collect import Collection, Submission, collect
-from grader.batch.jobs import secret_fingerprint
+from grader.batch.jobs import bundle_digest, secret_fingerprint
 from grader.batch.runners import DaskRunner, LocalRunner
 from grader.settings import Assignment, AssignmentError
 
@@ -121,9 +121,7 @@ def assignment_bundle(assignment: Assignment) -> dict:
 
 
 def _base_key(bundle: dict, secret: str) -> str:
-    digest = hashlib.sha256(secret.encode())
-    for name, data in sorted(bundle["files"].items()):
-        digest.update(f"\0{name}\0{len(data)}\0".encode() + data)
+    digest = hashlib.sha256(f"{secret}\0{bundle_digest(bundle)}".encode())
     for path in sorted(PACKAGE.rglob("*.py")):  # a new grader may grade differently
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -37,6 +37,14 @@ def deadline_for(assignment) -> float:
     return assignment.limits.submission_timeout * 2 + GRACE_SECONDS
 
 
+def bundle_digest(bundle: dict) -> str:
+    """The assignment bundle's content hash: its name on Dask workers, part of the cache key."""
+    digest = hashlib.sha256()
+    for name, data in sorted(bundle["files"].items()):
+        digest.update(f"\0{name}\0{len(data)}\0".encode() + data)
+    return digest.hexdigest()
+
+
 def secret_fingerprint() -> str:
     from grader.settings import course_secret
 

@@ -84,10 +84,13 @@ def _gradebook(questions: list[str], collection: Collection, records: dict) -> s
     rows = [["submission", *questions, "total", "max_total", "status"]]
     for submission in collection.submissions:
         result = records[submission.student]["result"]
-        rows.append([submission.student,
-                     *(_num(result["questions"].get(q, {}).get("score", 0)) for q in questions),
+        rows.append([submission.student, *_question_scores(result, questions),
                      _num(result["score"]), _num(result["max_score"]), result["status"]])
     return _csv(rows)
+
+
+def _question_scores(result: dict, questions: list[str]) -> list:
+    return [_num(result["questions"].get(q, {}).get("score", 0)) for q in questions]
 
 
 def _otter_grades(collection: Collection, records: dict) -> str:
@@ -104,8 +107,7 @@ def _otter_grades(collection: Collection, records: dict) -> str:
                                      key=lambda pair: pair[0].source):
         status = "Completed" if result["status"] == "graded" else \
             f"{result['status']}: {_first_line(result.get('message'))}"
-        rows.append([submission.source,
-                     *(_num(result["questions"].get(q, {}).get("score", 0)) for q in questions),
+        rows.append([submission.source, *_question_scores(result, questions),
                      _num(result["score"]),
                      _num(round(result["score"] / result["max_score"], 6))
                      if result["max_score"] else 0, status])
@@ -118,7 +120,7 @@ def _report(assignment, collection: Collection, records: dict) -> str:
     ordered = [(s, records[s.student]) for s in collection.submissions]
     results = [r["result"] for _, r in ordered]
     totals = [r["score"] for r in results]
-    maximum = max((r["max_score"] for r in results), default=0)
+    counts, maximum = _class_figures(results)
     tests = _test_table(results, [r for _, r in ordered])
     questions = _question_table(results, assignment.questions)
     look = [{"student": s.student, "status": r["result"]["status"],
@@ -126,11 +128,9 @@ def _report(assignment, collection: Collection, records: dict) -> str:
             for s, r in ordered if _reasons(r)]
     view = {
         "assignment": assignment.name, "title": assignment.name,
-        "count": len(results), "maximum": _num(maximum),
-        "statuses": {k: sum(r["status"] == k for r in results)
-                     for k in ("graded", "error", "timeout")},
-        "mean": _num(round(statistics.fmean(totals), 2)) if totals else 0,
-        "median": _num(statistics.median(totals)) if totals else 0,
+        "count": len(results), "maximum": _num(maximum), "statuses": counts,
+        "mean": _num(round(statistics.fmean(totals), 2)),
+        "median": _num(statistics.median(totals)),
         "plots": {name: _png(figure) for name, figure in plots.class_plots(
             totals, maximum, questions, tests).items()},
         "questions": questions, "tests": tests, "look": look,
@@ -237,10 +237,9 @@ class Progress:
 def summary(out: Path, collection: Collection, records: dict, graded_now: int) -> str:
     results = [r["result"] for r in records.values()]
     totals = [r["score"] for r in results]
-    counts = {k: sum(r["status"] == k for r in results) for k in ("graded", "error", "timeout")}
+    counts, maximum = _class_figures(results)
     slowest = sorted(records.items(), key=lambda kv: -kv[1].get("seconds", 0))[:3]
     look = sum(bool(_reasons(r)) for r in records.values())
-    maximum = max((r["max_score"] for r in results), default=0)
     lines = [f"{len(results)} submissions: {counts['graded']} graded, {counts['error']} "
              f"errors, {counts['timeout']} timeouts ({graded_now} graded in this run)",
              f"score (all {len(results)}): mean {statistics.fmean(totals):.2f}, median "
@@ -251,6 +250,12 @@ def summary(out: Path, collection: Collection, records: dict, graded_now: int) -
     lines.append(f"wrote {out}/gradebook.csv, {out}/final_grades.csv, {out}/results/, "
                  f"{out}/feedback/ and {out}/report.html")
     return "\n".join(lines)
+
+
+def _class_figures(results: list[dict]) -> tuple[dict, float]:
+    """Submissions per status, and the maximum score."""
+    counts = {k: sum(r["status"] == k for r in results) for k in ("graded", "error", "timeout")}
+    return counts, max((r["max_score"] for r in results), default=0)
 
 
 def _first_line(text: str | None) -> str:

@@ -6,11 +6,10 @@ dies gives a ``{"crash": why}`` record for its submission, never a lost one.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from grader.batch.jobs import Job, JobDied, deadline_for, grade_on_worker
+from grader.batch.jobs import Job, JobDied, bundle_digest, deadline_for, grade_on_worker
 
 
 class LocalRunner:
@@ -85,10 +84,7 @@ class DaskRunner:
     def grade(self, assignment, bundle, todo):
         from distributed import as_completed as dask_completed
 
-        digest = hashlib.sha256()
-        for name, data in sorted(bundle["files"].items()):
-            digest.update(name.encode() + b"\0" + data)
-        bundle_id = digest.hexdigest()[:20]
+        bundle_id = bundle_digest(bundle)[:20]
         shipped = self.client.scatter(bundle, broadcast=True, hash=False)
         deadline = deadline_for(assignment)
         futures = {self.client.submit(grade_on_worker, shipped, bundle_id, s.source,

@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def build(assignment: str, count: int, folder: Path) -> list[Path]:
     sys.path.insert(0, str(ROOT))
-    from grader.publishing import solved_notebook
-    from grader.settings import load_assignment
+    from grader.authoring.publishing import solved_notebook
+    from grader.core.settings import load_assignment
 
     sources = [json.loads(solved_notebook(load_assignment(str(ROOT / "assignments" /
                                                               assignment))))]

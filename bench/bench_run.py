@@ -41,7 +41,7 @@ def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
 def floor_script(submission: Path, folder: Path) -> Path:
     """A plain script: import numpy, then the submission's cells as the grader runs them."""
     sys.path.insert(0, str(HERE.parent))
-    from grader.loading import load_submission
+    from grader.core.loading import load_submission
 
     cells = load_submission(submission).cells
     script = folder / f"{submission.stem}_floor.py"

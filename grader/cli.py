@@ -1,20 +1,15 @@
 """The ``dlgrade`` command: a thin layer over the package's functions.
 
-Kept light to import: a command is sent to the grading server (``grader.server``) when one
-can serve it, and run here otherwise.
+Kept light to import: ``dlgrade run`` is sent to the grading server (``grader.server``) when
+one can serve it, and run here otherwise; every other command runs here.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import os
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-
-SERVED = {"run"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,22 +88,16 @@ def _assignment_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def command_run(args, zygote) -> int:
-    from grader.grading import grade_submission
-    from grader.results import render_summary
-    from grader.settings import load_assignment
+    from grader.core.grading import grade_and_render
 
-    result = grade_submission(load_assignment(args.assignment), args.submission, zygote)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
-    else:
-        print(render_summary(result))
+    print(grade_and_render(args.assignment, args.submission, args.json, zygote))
     return 0
 
 
 def command_grade(args, zygote) -> int:
     from grader.batch import Options, grade_batch
     from grader.batch.collect import CollectionError
-    from grader.settings import load_assignment
+    from grader.core.settings import load_assignment
 
     zygote.close()  # a batch grades in its own processes, each with its own sandbox
     options = Options(load_assignment(args.assignment), args.paths, args.out, args.jobs,
@@ -127,7 +116,7 @@ def _positive(text: str) -> int:
 
 
 def command_check(args, zygote) -> int:
-    from grader.checking import (
+    from grader.student.checking import (
         CheckError,
         find_checks,
         render_checks,
@@ -169,8 +158,8 @@ def command_check(args, zygote) -> int:
 
 
 def command_publish(args, zygote) -> int:
-    from grader.publishing import out_of_date, publish
-    from grader.settings import load_assignment
+    from grader.authoring.publishing import out_of_date, publish
+    from grader.core.settings import load_assignment
 
     names = args.names or sorted(p.name for p in Path("assignments").iterdir()
                                  if (p / "assignment.yml").is_file())
@@ -202,7 +191,7 @@ def command_publish(args, zygote) -> int:
 
 
 def command_new(args, zygote) -> int:
-    from grader.scaffold import new_assignment
+    from grader.authoring.scaffold import new_assignment
 
     for path in new_assignment(args.name, Path.cwd()):
         print(f"created {path}")
@@ -213,10 +202,10 @@ def command_new(args, zygote) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    if args.command in SERVED and os.environ.get("DLGRADE_SERVER", "1") != "0":
+    if args.command == "run" and os.environ.get("DLGRADE_SERVER", "1") != "0":
         from grader.server import run_remotely
 
-        code = run_remotely(argv)
+        code = run_remotely(args.assignment, str(args.submission), args.json)
         if code is not None:
             return code
     try:
@@ -226,36 +215,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def run_here(args, zygote=None) -> int:
+def run_here(args) -> int:
     """Run a parsed command in this process; instructor errors are loud but tidy."""
     # Fork the sandbox's fork server first: before any secret, test or reference is read.
-    from grader.sandbox import Zygote
-    from grader.settings import AssignmentError
+    from grader.core.grading import start_sandbox
+    from grader.core.settings import AssignmentError
 
-    own = zygote is None
-    zygote = zygote or Zygote()
+    zygote = start_sandbox()
     try:
         return args.handler(args, zygote)
     except AssignmentError as error:
         print(f"dlgrade: error: {error}", file=sys.stderr)
         return 2
     finally:
-        if own:
-            zygote.close()
+        zygote.close()
 
-
-def run_captured(argv: list[str], cwd: str, env: dict, zygote) -> dict:
-    """Run a command for a client of the grading server, with the client's folder and
-    secret; return its exit code and what it printed."""
-    os.chdir(cwd)
-    for name in [k for k in os.environ if k.startswith("DLGRADE_")]:
-        del os.environ[name]
-    os.environ.update(env)
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with redirect_stdout(stdout), redirect_stderr(stderr):
-        try:
-            code = run_here(build_parser().parse_args(argv), zygote)
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 2
-    zygote.close()
-    return {"exit": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}

@@ -2,9 +2,13 @@
 that ``dlgrade run`` pays neither Python's start-up nor those imports per submission.
 
 ``dlgrade run`` starts it on demand (``DLGRADE_SERVER=0`` turns it off) and talks to it over a
-Unix socket in a folder only the user can open. It exits after ``IDLE_SECONDS`` without a
-request, and a client whose grader source differs from the server's (an upgrade, an edit)
-makes it exit and starts a fresh one.
+Unix socket in a folder only the user can open. The socket's name carries the grader's
+fingerprint (its interpreter and source files), so two installs of one user never share a
+server, and an edited or upgraded grader starts a fresh one; a server exits after
+``IDLE_SECONDS`` without a request.
+
+It serves one thing: grading a submission (``dlgrade run``), with the client's folder and the
+course secret. A request is bounded in size and time and names only what that needs.
 
 Trust: the server process never reads a request. Each connection is handled by a forked child
 that first forks its own sandbox fork server, and only then reads the request (which may carry
@@ -14,8 +18,8 @@ the course secret), so no worker can ever find a request in its memory.
 from __future__ import annotations
 
 import fcntl
-import gc
 import hashlib
+import io
 import json
 import os
 import select
@@ -25,12 +29,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 IDLE_SECONDS = 120
 START_SECONDS = 15
+REQUEST_SECONDS = 10  # a client sends its request at once: a slow one is refused
+REQUEST_BYTES = 1 << 16
 FORWARDED_ENV = ("DLGRADE_SECRET", "DLGRADE_SECRET_FILE")
 PACKAGE = Path(__file__).resolve().parent
+
+
+class BadRequest(Exception):
+    """A request that is not a grading request of the expected shape and size."""
 
 
 def folder() -> Path:
@@ -53,46 +64,53 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def address() -> str:
+    """This grader's socket: its fingerprint in the name, so no other grader answers on it."""
+    return str(folder() / f"server-{fingerprint()}.sock")
+
+
 # ---------------------------------------------------------------- client side
 
-def run_remotely(argv: list[str]) -> int | None:
-    """Run the command in the server; None when no server can serve it (run it here then)."""
+def run_remotely(assignment: str, submission: str, as_json: bool) -> int | None:
+    """Grade in the server and print what it printed; return the exit code, or None when no
+    server can serve it (grade here then)."""
+    own = fingerprint()
+    request = json.dumps({
+        "fingerprint": own, "assignment": assignment, "submission": submission,
+        "json": as_json, "cwd": os.getcwd(),
+        "env": {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}}).encode()
     try:
-        address = str(folder() / "server.sock")
-        request = json.dumps({"argv": argv, "cwd": os.getcwd(), "fingerprint": fingerprint(),
-                              "env": {k: os.environ[k] for k in FORWARDED_ENV
-                                      if k in os.environ}}).encode()
-        for _ in range(2):
-            reply = _exchange(address, request) or (_start(address) and
-                                                   _exchange(address, request))
-            if reply is None or not reply.get("stale"):
-                break
-            _wait_gone(address)
-    except OSError:
+        where = address()
+        reply = _exchange(where, request)
+        if reply is None and _start(where):
+            reply = _exchange(where, request)
+    except (OSError, ValueError):
         return None
-    if not reply or "exit" not in reply:
+    if not isinstance(reply, dict) or not isinstance(reply.get("exit"), int):
         return None
-    sys.stdout.write(reply.get("stdout", ""))
-    sys.stderr.write(reply.get("stderr", ""))
-    return int(reply["exit"])
+    sys.stdout.write(str(reply.get("stdout", "")))
+    sys.stderr.write(str(reply.get("stderr", "")))
+    return reply["exit"]
 
 
 def stop() -> None:
-    """Ask a running server to exit (it takes any request from another grader as a signal)."""
-    address = folder() / "server.sock"
-    if address.exists():
-        _exchange(str(address), json.dumps({"fingerprint": "stop"}).encode())
-        _wait_gone(str(address))
+    """Ask this grader's running server, if any, to exit."""
+    where = address()
+    if os.path.exists(where):
+        _exchange(where, json.dumps({"fingerprint": fingerprint(), "stop": True}).encode())
+        deadline = time.monotonic() + START_SECONDS
+        while os.path.exists(where) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
 
-def _exchange(address: str, request: bytes) -> dict | None:
+def _exchange(where: str, request: bytes) -> dict | None:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(address)
+            connection.connect(where)
             connection.sendall(request)
             connection.shutdown(socket.SHUT_WR)
             data = _read_all(connection)
-    except (ConnectionRefusedError, FileNotFoundError):
+    except OSError:  # no server there, or it refused the request
         return None
     try:
         return json.loads(data) if data else None
@@ -100,68 +118,51 @@ def _exchange(address: str, request: bytes) -> dict | None:
         return None
 
 
-def _start(address: str) -> bool:
+def _start(where: str) -> bool:
     """Start a server in its own session with a clean environment; wait until it listens."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DLGRADE_")}
-    server = subprocess.Popen([sys.executable, "-m", "grader.server", address], env=environment,
+    server = subprocess.Popen([sys.executable, "-P", "-m", "grader.server", where], env=environment,
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline and server.poll() is None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
             try:
-                probe.connect(address)
+                probe.connect(where)
                 return True
             except OSError:
                 time.sleep(0.01)
     return False
 
 
-def _wait_gone(address: str) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while os.path.exists(address) and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def _read_all(connection: socket.socket) -> bytes:
-    chunks = []
+def _read_all(connection: socket.socket, limit: int | None = None) -> bytes:
+    chunks, size = [], 0
     while chunk := connection.recv(1 << 16):
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise BadRequest(f"a request is at most {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 # ---------------------------------------------------------------- server side
 
-def preload() -> None:
-    """Import what every grading uses, once, before forking per request."""
-    import numpy  # noqa: F401
-    import pytest  # noqa: F401
-    import scipy.stats  # noqa: F401
-    import yaml  # noqa: F401
-
-    import grader.cli  # noqa: F401
-    import grader.grading  # noqa: F401
-    import grader.numerics  # noqa: F401
-    import grader.plugin  # noqa: F401
-
-    gc.freeze()  # forks share the preloaded heap: the collector need never touch it
-
-
-def serve(address: str) -> None:
+def serve(where: str) -> None:
     """Listen until idle; grade each request in a fresh fork."""
-    preload()
+    from grader.core.grading import preload
 
-    lock = open(Path(address).with_suffix(".lock"), "w")
+    preload()
+    lock = open(Path(where).with_suffix(".lock"), "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        return  # another server is starting or running
+        return  # another server of this grader is starting or running
     own = fingerprint()
-    if os.path.exists(address):
-        os.unlink(address)
+    if os.path.exists(where):
+        os.unlink(where)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(address)
-    os.chmod(address, 0o600)
+    listener.bind(where)
+    os.chmod(where, 0o600)
     listener.listen(64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -173,31 +174,70 @@ def serve(address: str) -> None:
                 _handle(connection, own)
             connection.close()
     finally:
-        if os.path.exists(address):
-            os.unlink(address)
+        if os.path.exists(where):
+            os.unlink(where)
 
 
 def _handle(connection: socket.socket, own_fingerprint: str) -> None:
-    """In a fresh fork: fork the sandbox first, then read the request and run it."""
-    from grader import cli
-    from grader.sandbox import Zygote
+    """In a fresh fork: fork the sandbox first, then read the request and grade."""
+    from grader.core.grading import start_sandbox
 
     status = 0
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        zygote = Zygote()
-        request = json.loads(_read_all(connection))
+        zygote = start_sandbox()
+        connection.settimeout(REQUEST_SECONDS)
+        request = _read_request(connection)
         if request.get("fingerprint") != own_fingerprint:
             connection.sendall(json.dumps({"stale": True}).encode())
+        elif request.get("stop") is True:
             os.kill(os.getppid(), signal.SIGTERM)
-            return
-        reply = cli.run_captured(request["argv"], request["cwd"], request["env"], zygote)
-        connection.sendall(json.dumps(reply).encode())
-    except BaseException:  # the client falls back to running the command itself
+        else:
+            connection.sendall(json.dumps(_grade(request, zygote)).encode())
+        zygote.close()
+    except BaseException:  # the client grades in its own process instead
         status = 1
     finally:
         os._exit(status)
+
+
+def _read_request(connection: socket.socket) -> dict:
+    """A grading request: these keys only, strings where strings belong, bounded."""
+    request = json.loads(_read_all(connection, REQUEST_BYTES))
+    if not isinstance(request, dict):
+        raise BadRequest("a request is a JSON object")
+    if "stop" in request:
+        return request
+    strings = ("fingerprint", "assignment", "submission", "cwd")
+    if set(request) != {*strings, "json", "env"} \
+            or not all(isinstance(request[k], str) for k in strings) \
+            or not isinstance(request["json"], bool) or not isinstance(request["env"], dict) \
+            or not set(request["env"]) <= set(FORWARDED_ENV) \
+            or not all(isinstance(v, str) for v in request["env"].values()):
+        raise BadRequest("not a grading request")
+    return request
+
+
+def _grade(request: dict, zygote) -> dict:
+    """Grade as ``dlgrade run`` would in the client's folder, with the client's secret."""
+    from grader.core.grading import grade_and_render
+    from grader.core.settings import AssignmentError
+
+    os.chdir(request["cwd"])
+    for name in [k for k in os.environ if k.startswith("DLGRADE_")]:
+        del os.environ[name]
+    os.environ.update(request["env"])
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            print(grade_and_render(request["assignment"], request["submission"],
+                                   request["json"], zygote))
+            code = 0
+        except AssignmentError as error:
+            print(f"dlgrade: error: {error}", file=sys.stderr)
+            code = 2
+    return {"exit": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import pytest
 from conftest import run_dlgrade
 from nbclient import NotebookClient
 
-from grader.publishing import solved_notebook
-from grader.settings import load_assignment
+from grader.authoring.publishing import solved_notebook
+from grader.core.settings import load_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ["gradcheck", "forward_mode", "backprop", "initialization"]

@@ -3,7 +3,7 @@
 import pytest
 from conftest import write_notebook
 
-from grader.loading import SubmissionUnreadable, load_submission, neutralise_magics
+from grader.core.loading import SubmissionUnreadable, load_submission, neutralise_magics
 
 
 @pytest.mark.parametrize("source, expected", [

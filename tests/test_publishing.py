@@ -52,7 +52,8 @@ def test_publish_from_a_clean_checkout_writes_the_outputs(published):
     assert "/autograder/source/files/dlgrade-src" in archive.read("environment.yml").decode()
     assert not any("/examples/" in name for name in names)
     config = json.loads(archive.read("otter_config.json"))
-    assert config["plugins"] == [{"grader.otter_bridge.DlgradePlugin": {"assignment": "gradcheck"}}]
+    assert config["plugins"] == [
+        {"grader.platforms.otter.DlgradePlugin": {"assignment": "gradcheck"}}]
 
 
 def test_forward_mode_notebook_gives_the_class_skeleton(published):
@@ -120,8 +121,8 @@ def dlgrade_result(course: Path, submission: Path, name: str = "gradcheck") -> d
 
 def solved(course: Path, tmp_path: Path, name: str = "gradcheck") -> Path:
     """The student notebook filled with the reference code, as a student would submit it."""
-    from grader.publishing import solved_notebook
-    from grader.settings import load_assignment
+    from grader.authoring.publishing import solved_notebook
+    from grader.core.settings import load_assignment
 
     path = tmp_path / f"{name}.ipynb"
     assignment = load_assignment(str(course / "assignments" / name))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import grade_submission
+from grader.core.grading import grade_submission
+from grader.core.settings import load_assignment
 from grader.sandbox import Zygote
-from grader.settings import load_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,9 +2,12 @@
 
 import json
 import os
-import time
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-from conftest import EXAMPLES, TOY, grade_json, run_dlgrade, write_notebook
+from conftest import EXAMPLES, TOY, TOY_MAX, WRONG_SCORE, grade_json, run_dlgrade, write_notebook
 
 from grader import server
 
@@ -35,16 +38,57 @@ def test_errors_and_exit_codes_come_back_from_the_server(tmp_path):
     assert done.returncode == 2 and "no assignment" in done.stderr
 
 
-def test_a_changed_grader_gets_a_fresh_server(monkeypatch):
+def _request(**changes) -> bytes:
+    request = {"fingerprint": server.fingerprint(), "assignment": str(TOY),
+               "submission": str(EXAMPLES / "reference.ipynb"), "json": True,
+               "cwd": os.getcwd(), "env": {}}
+    return json.dumps({**request, **changes}).encode()
+
+
+def test_a_server_answers_only_its_own_grader():
+    """The socket's name carries the grader's fingerprint; a request from another grader (an
+    edited or upgraded one) is told so, and the server goes on serving its own."""
     grade_json(EXAMPLES / "reference.ipynb")  # a server is running
-    address = server.folder() / "server.sock"
-    assert address.exists()
-    request = json.dumps({"argv": ["run", str(TOY), str(EXAMPLES / "reference.ipynb")],
-                          "cwd": os.getcwd(), "env": {}, "fingerprint": "another-grader"})
-    assert server._exchange(str(address), request.encode()) == {"stale": True}
-    deadline = time.monotonic() + 10
-    while address.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not address.exists()  # the stale server went away
-    assert grade_json(EXAMPLES / "reference.ipynb")["status"] == "graded"
-    assert address.exists()  # and a new one took its place
+    where = server.address()
+    assert server.fingerprint() in os.path.basename(where) and os.path.exists(where)
+    assert server._exchange(where, _request(fingerprint="another-grader")) == {"stale": True}
+    reply = server._exchange(where, _request())
+    assert reply["exit"] == 0 and json.loads(reply["stdout"])["score"] == TOY_MAX
+
+
+def test_the_server_grades_and_nothing_else():
+    """Any other command, another environment variable, a wrong type or an oversized request
+    gets no answer: the client then grades in its own process."""
+    grade_json(EXAMPLES / "reference.ipynb")
+    where = server.address()
+    refused = [json.dumps({"argv": ["publish"], "cwd": "/", "env": {},
+                           "fingerprint": server.fingerprint()}).encode(),
+               _request(env={"PYTHONPATH": "/tmp"}), _request(json="yes"),
+               _request(extra=1), _request(cwd="x" * (1 << 17)), b"[]", b"{"]
+    for request in refused:
+        assert server._exchange(where, request) is None, request[:80]
+    assert server._exchange(where, _request())["exit"] == 0
+
+
+def test_two_installs_keep_their_own_servers(tmp_path):
+    """A second copy of the grader (last term's install, a project beside an installed dlgrade)
+    starts its own server; both grade, neither replaces the other."""
+    other = tmp_path / "other"
+    shutil.copytree(Path(server.PACKAGE), other / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(other)}
+    command = [sys.executable, "-c", "import sys; from grader.cli import main; "
+               "sys.exit(main(sys.argv[1:]))"]
+    try:
+        for _ in range(2):
+            mine = grade_json(EXAMPLES / "wrong_dx.ipynb")
+            theirs = subprocess.run([*command, "run", str(TOY), str(EXAMPLES / "wrong_dx.ipynb"),
+                                     "--json"], env=env, capture_output=True, text=True,
+                                    timeout=120)
+            assert theirs.returncode == 0 and "Traceback" not in theirs.stderr, theirs.stderr
+            assert json.loads(theirs.stdout) == mine and mine["score"] == WRONG_SCORE
+        sockets = sorted(p.name for p in server.folder().glob("server-*.sock"))
+        assert os.path.basename(server.address()) in sockets and len(sockets) >= 2
+    finally:
+        subprocess.run([*command[:2], "from grader import server; server.stop()"], env=env,
+                       timeout=60)

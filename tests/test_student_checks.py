@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from grader.publishing import solved_notebook
-from grader.settings import load_assignment
-from grader.student import check, run_public_checks
+from grader.authoring.publishing import solved_notebook
+from grader.core.settings import load_assignment
+from grader.student.kernel import check, run_public_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADCHECK = ROOT / "assignments" / "gradcheck"
@@ -85,7 +85,7 @@ def test_blank_notebook_fails_every_check_readably_in_a_kernel(student_folder):
 
 def test_wire_round_trip_keeps_values():
     namespace = {"f": lambda: np.float32(1.5)}
-    from grader.student import LocalSubmission
+    from grader.student.kernel import LocalSubmission
 
     value = LocalSubmission(namespace).call("f")
     assert isinstance(value, np.float32) and value == 1.5

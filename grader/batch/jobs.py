@@ -46,7 +46,7 @@ def bundle_digest(bundle: dict) -> str:
 
 
 def secret_fingerprint() -> str:
-    from grader.settings import course_secret
+    from grader.core.settings import course_secret
 
     return hashlib.sha256(b"dlgrade-secret\0" + course_secret()).hexdigest()[:16]
 
@@ -59,7 +59,7 @@ class Job:
         self._replies, replies_end = os.pipe()
         self._errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.batch.jobs", str(requests_end), str(replies_end)],
+            [sys.executable, "-P", "-m", "grader.batch.jobs", str(requests_end), str(replies_end)],
             pass_fds=(requests_end, replies_end), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self._errors)
         os.close(requests_end)
@@ -100,10 +100,10 @@ class Job:
 def serve(requests_fd: int, replies_fd: int) -> None:
     """A job's loop: one request per line, until the grader closes the pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch decides what Ctrl-C means
-    from grader.sandbox import Zygote
+    from grader.core.grading import start_sandbox
 
-    zygote = Zygote()  # first: before any secret, test or reference is read
-    from grader.server import preload
+    zygote = start_sandbox()  # first: before any secret, test or reference is read
+    from grader.core.grading import preload
 
     preload()
     requests, replies = os.fdopen(requests_fd, "rb"), os.fdopen(replies_fd, "wb")
@@ -127,7 +127,7 @@ def _in_fork(request: dict, zygote) -> dict:
             isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
             data = json.dumps(record(request, zygote)).encode()
         except BaseException as error:  # noqa: BLE001  (told to the grader, never lost)
-            from grader.settings import AssignmentError
+            from grader.core.settings import AssignmentError
 
             kind = "fatal" if isinstance(error, AssignmentError) else "crash"
             data = json.dumps({kind: f"{type(error).__name__}: {error}"}).encode()
@@ -170,9 +170,9 @@ def _describe(status: int) -> str:
 def record(request: dict, zygote) -> dict:
     """Grade one submission here; the record the batch keeps of it."""
     from grader.batch.flags import suspicious
-    from grader.grading import grade_submission
-    from grader.loading import SubmissionUnreadable, load_submission
-    from grader.settings import load_assignment
+    from grader.core.grading import grade_submission
+    from grader.core.loading import SubmissionUnreadable, load_submission
+    from grader.core.settings import load_assignment
 
     assignment = load_assignment(request["assignment"])
     path = Path(request["path"])

@@ -16,7 +16,7 @@ from grader.batch.collect import Collection, Submission
 
 CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader", "templates"),
+    loader=jinja2.PackageLoader("grader.batch", "templates"),
     autoescape=jinja2.select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=True)
 HUMAN_LOOK = ("error", "timeout")
@@ -51,7 +51,7 @@ def _feedback_view(result: dict, titles: dict) -> dict:
 def crash_record(assignment, submission: Submission, why: str) -> dict:
     """The record of a submission the grader itself failed on: every test listed, none
     passed, status error; it is graded again on the next run."""
-    from grader.grading import _ungraded
+    from grader.core.grading import _ungraded
 
     result = _ungraded(assignment, submission.path, "error",
                        f"the grader failed on this submission and will grade it again on the "
@@ -65,7 +65,7 @@ def crash_record(assignment, submission: Submission, why: str) -> dict:
 # ---------------------------------------------------------------- the class
 
 def write_class_files(out: Path, assignment, collection: Collection, records: dict) -> None:
-    from grader.batch import write_atomically
+    from grader.batch.state import write_atomically
 
     questions = list(assignment.questions) or sorted(
         {q for r in records.values() for q in r["result"]["questions"]})

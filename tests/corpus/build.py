@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat.v3
 
-from grader.publishing import solved_notebook
-from grader.settings import load_assignment
+from grader.authoring.publishing import solved_notebook
+from grader.core.settings import load_assignment
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "gradcheck"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.handout import (
+from grader.authoring.handout import (
     build_notebook,
     checked_questions,
     has_docstring,
@@ -25,7 +25,7 @@ from grader.handout import (
     parse_handout,
     required_names,
 )
-from grader.settings import Assignment
+from grader.core.settings import Assignment
 
 HANDOUT = "handout.md"
 PUBLIC_FILE = "test_public.py"
@@ -58,7 +58,7 @@ def course_folder(assignment: Assignment) -> Path:
 
 def student_files(assignment: Assignment) -> dict[str, bytes]:
     """The committed outputs: the student notebook and one check file per question."""
-    from grader.otter_bridge import check_file
+    from grader.platforms.otter import check_file
 
     blocks = parse_handout((assignment.folder / HANDOUT).read_text())
     public = (assignment.tests / PUBLIC_FILE).read_text()
@@ -85,7 +85,7 @@ def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
 
 def render(assignment: Assignment) -> dict[str, bytes]:
     """Every output of publishing, by path relative to the course folder."""
-    from grader.otter_bridge import autograder_zip
+    from grader.platforms.otter import autograder_zip
 
     return {**student_files(assignment),
             f"dist/{assignment.name}-autograder.zip": autograder_zip(assignment)}
@@ -121,7 +121,7 @@ def publish(assignment: Assignment) -> Report:
 
 def check_suite_layout(assignment: Assignment, report: Report) -> None:
     """Public checks live in test_public.py, are all public and never use the reference."""
-    from grader.plugin import describe_suite
+    from grader.core.plugin import describe_suite
 
     problems = []
     for nodeid, _, visibility, fixtures in describe_suite(assignment.tests):
@@ -178,11 +178,10 @@ def check_no_leaks(assignment: Assignment, outputs: dict[str, bytes], report: Re
 
 def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:
     """The reference earns full marks, the blank notebook 0, each example what it declares."""
-    from grader.grading import grade_submission
-    from grader.sandbox import Zygote
+    from grader.core.grading import grade_submission, start_sandbox
 
     student = next(data for path, data in outputs.items() if path.endswith(".ipynb"))
-    zygote = Zygote()
+    zygote = start_sandbox()
     try:
         with tempfile.TemporaryDirectory(prefix="dlgrade-publish-") as folder:
             candidates = [(_write(folder, "reference.ipynb", solved_notebook(assignment)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader.settings import AssignmentError
+from grader.core.settings import AssignmentError
 
 FILES = {
     "assignments/{name}/assignment.yml": """\

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.settings import AssignmentError
+from grader.core.settings import AssignmentError
 
 DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check):\s*(.*?)\s*-->\s*$")
 FENCE_OPEN, FENCE_CLOSE = re.compile(r"^```python\s*$"), re.compile(r"^```\s*$")

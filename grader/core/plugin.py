@@ -22,7 +22,8 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from grader.results import TestResult
+from grader.core.results import TestResult
+from grader.core.settings import AssignmentError
 from grader.sandbox import (
     MissingName,
     NotGraded,
@@ -32,7 +33,6 @@ from grader.sandbox import (
     WorkerCrashed,
     WorkerTimeout,
 )
-from grader.settings import AssignmentError
 
 MARKERS = [
     "question(id): the question this test grades",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import sys
 from pathlib import Path
 
-from grader.loading import SubmissionUnreadable, load_submission
-from grader.results import SubmissionResult
+from grader.core.loading import SubmissionUnreadable, load_submission
+from grader.core.results import SubmissionResult, render_summary
+from grader.core.settings import Assignment, course_secret, load_assignment
 from grader.sandbox import NotGraded, SandboxedSubmission, WorkerError, Zygote
-from grader.settings import Assignment, course_secret
 
 
 class _Unavailable:
@@ -23,16 +25,43 @@ class _Unavailable:
         return fail
 
 
+def start_sandbox() -> Zygote:
+    """The sandbox's fork server, with what shipped test code refers to already imported (a
+    worker cannot import the grader's own files). Start it before any secret, test or
+    reference is read."""
+    from grader.core import numerics  # noqa: F401
+
+    return Zygote()
+
+
 def grade_submission(assignment: Assignment, path: Path, zygote: Zygote | None = None,
                      only_public: bool = False) -> SubmissionResult:
     """Grade ``path`` against ``assignment``; failures of the submission are data, not raises."""
     own_zygote = zygote is None
-    zygote = zygote or Zygote()
+    zygote = zygote or start_sandbox()
     try:
         return _grade(assignment, Path(path), zygote, only_public)
     finally:
         if own_zygote:
             zygote.close()
+
+
+def grade_and_render(assignment: str, path: Path, as_json: bool, zygote: Zygote) -> str:
+    """What ``dlgrade run`` prints: one submission's result as JSON or as a summary."""
+    result = grade_submission(load_assignment(assignment), Path(path), zygote)
+    return json.dumps(result.to_dict(), indent=2) if as_json else render_summary(result)
+
+
+def preload() -> None:
+    """Import what grading uses, once, in a process that then forks per submission."""
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import yaml  # noqa: F401
+
+    from grader.core import numerics, plugin  # noqa: F401
+
+    gc.freeze()  # forks share the preloaded heap: the collector need never touch it
 
 
 def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool):
@@ -46,7 +75,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         try:
             submission.begin()
             # Importing pytest takes longer than most submissions' cells: let them overlap.
-            from grader.plugin import GradingPlugin, run_suite
+            from grader.core.plugin import GradingPlugin, run_suite
 
             reports = submission.start()
         except WorkerError as error:
@@ -79,7 +108,7 @@ def _budget_message(assignment) -> str:
 
 def _ungraded(assignment, path, status, message, only_public) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
-    from grader.plugin import GradingPlugin, run_suite
+    from grader.core.plugin import GradingPlugin, run_suite
 
     plugin = GradingPlugin(_Unavailable(message), assignment.reference, b"", only_public,
                            tuple(assignment.questions))

@@ -60,7 +60,7 @@ def find_checks(path: Path) -> PublicChecks:
                             [f.stem for f in files], required, limits)
     course = Path("assignments") / name / "tests" / "test_public.py"
     if course.is_file():
-        from grader.settings import load_assignment
+        from grader.core.settings import load_assignment
 
         assignment = load_assignment(str(course.parent.parent))
         return PublicChecks(name, course.read_text(), list(assignment.questions), required,
@@ -97,7 +97,7 @@ def _embedded_checks(path: Path) -> str | None:
 
 def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
     """Run the notebook's cells in the sandbox, then its public checks."""
-    from grader.loading import SubmissionUnreadable, load_submission
+    from grader.core.loading import SubmissionUnreadable, load_submission
     from grader.sandbox import SandboxedSubmission, WorkerError
 
     try:
@@ -111,7 +111,7 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
         (tests / "test_public.py").write_text(checks.source)
         try:
             submission.begin()
-            from grader.plugin import GradingPlugin, run_suite
+            from grader.core.plugin import GradingPlugin, run_suite
 
             try:
                 reports = submission.start()
@@ -129,7 +129,7 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
 
 
 def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | None) -> str:
-    from grader.student import failure_text
+    from grader.student.kernel import failure_text
 
     if run.error:
         return f"{path.name}: {run.error}"

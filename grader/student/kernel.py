@@ -67,7 +67,7 @@ class _StudentCall:
 def run_public_checks(question: str, namespace: dict, source: str) -> list:
     """Run the public checks of ``question`` (the suite's public file, given as ``source``)
     against ``namespace``; return the results."""
-    from grader.plugin import GradingPlugin, run_suite
+    from grader.core.plugin import GradingPlugin, run_suite
 
     with tempfile.TemporaryDirectory(prefix="dlgrade-checks-") as folder:
         tests = Path(folder)

@@ -1,0 +1,84 @@
+"""What a batch keeps between runs: per submission, the key it was graded under (the content
+hashes of the file, the assignment, the grader and the course secret) beside its result, each
+file written atomically, so that a run grades only what is missing or out of date."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+from grader.batch.collect import Submission
+from grader.batch.jobs import bundle_digest
+from grader.core.settings import Assignment
+
+STATE = ".dlgrade"
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def assignment_bundle(assignment: Assignment) -> dict:
+    """What grading needs of the assignment, by value: its config (pointing at the bundled
+    tests and reference), its tests and its reference. Its hash is the assignment's key."""
+    folder = Path("assignments") / assignment.folder.name
+    files = {}
+    for path in sorted(assignment.tests.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files[(folder / "tests" / path.relative_to(assignment.tests)).as_posix()] = \
+                path.read_bytes()
+    files[f"solutions/{assignment.reference.name}"] = assignment.reference.read_bytes()
+    config = yaml.safe_load((assignment.folder / "assignment.yml").read_text())
+    config.update(tests="tests", reference=f"../../solutions/{assignment.reference.name}")
+    files[(folder / "assignment.yml").as_posix()] = yaml.safe_dump(config).encode()
+    return {"folder": folder.as_posix(), "files": files}
+
+
+def base_key(bundle: dict, secret: str) -> str:
+    digest = hashlib.sha256(f"{secret}\0{bundle_digest(bundle)}".encode())
+    for path in sorted(PACKAGE.rglob("*.py")):  # a new grader may grade differently
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def submission_key(base: str, submission: Submission) -> str:
+    digest = hashlib.sha256(base.encode() + submission.source.encode() + b"\0")
+    with open(submission.path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def state_path(out: Path, student: str) -> Path:
+    return out / STATE / f"{student}.json"
+
+
+def stored(out: Path, student: str) -> dict | None:
+    try:
+        return json.loads(state_path(out, student).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def stored_key(out: Path, student: str) -> str | None:
+    state = stored(out, student)
+    if state and state.get("key") and (out / "results" / f"{student}.json").is_file():
+        return state["key"]
+    return None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """The file is either its old self or wholly new, even after a power loss."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w", encoding="utf-8") as sink:
+        sink.write(text)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+

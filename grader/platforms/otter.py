@@ -1,0 +1,175 @@
+"""Otter-Grader integration: the student's check files, the autograder zip, and the plugin.
+
+Every point comes from the trusted suite. The plugin hands Otter an empty notebook to execute,
+so no student code ever runs in Otter's own kernel; after Otter's (empty) grading, it grades
+the submission with the sandbox and the hidden suite and replaces Otter's results with ours.
+``otter run -a NAME-autograder.zip SUBMISSION`` and Gradescope thus award the scores of
+``dlgrade run``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from grader.core.settings import Assignment
+
+COURSE_FOLDER = "dlgrade-course"  # inside the zip's files/, copied next to the submission
+PLUGIN = "grader.platforms.otter.DlgradePlugin"
+SOURCE_IN_ZIP = "dlgrade-src"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+TESTS_README = ("Otter runs no test of its own for this assignment: the dlgrade plugin grades the "
+                "submission in a sandbox with the hidden suite in files/dlgrade-course.\n")
+
+
+def check_file(question: str, public_source: str) -> str:
+    """An Otter exception-format test file that runs ``question``'s public checks."""
+    return (
+        "OK_FORMAT = False\n\n"
+        "from otter.test_files import test_case\n\n"
+        f"name = {question!r}\n"
+        "points = 0\n\n"
+        f"PUBLIC_CHECKS = {public_source!r}\n\n\n"
+        f'@test_case(name="public checks of {question}", points=0, hidden=False)\n'
+        "def public_checks(env):\n"
+        "    from grader.student import check\n\n"
+        f"    check({question!r}, env, PUBLIC_CHECKS)\n"
+    )
+
+
+def autograder_zip(assignment: Assignment) -> bytes:
+    """The autograder zip, built by Otter Generate, then normalised for byte-identical output."""
+    from otter.generate import main as otter_generate
+
+    project = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(prefix="dlgrade-zip-") as folder:
+        staging = Path(folder)
+        course = staging / COURSE_FOLDER
+        shutil.copytree(assignment.folder, course / "assignments" / assignment.name,
+                        ignore=shutil.ignore_patterns("examples", "__pycache__", "*.pyc"))
+        (course / "solutions").mkdir()
+        shutil.copy(assignment.reference, course / "solutions" / f"{assignment.name}.py")
+        _copy_package(project, staging / SOURCE_IN_ZIP)
+        (staging / "tests").mkdir()  # Otter's own tests: none, every point is ours
+        (staging / "requirements.txt").write_text(f"/autograder/source/files/{SOURCE_IN_ZIP}\n")
+        plugin_config = {"assignment": assignment.name}
+        if os.environ.get("DLGRADE_SECRET"):
+            plugin_config["secret"] = os.environ["DLGRADE_SECRET"]
+        config = {"lang": "python", "show_stdout": False, "show_hidden": False,
+                  "plugins": [{PLUGIN: plugin_config}]}
+        (staging / "otter_config.json").write_text(json.dumps(config, indent=2))
+        cwd = os.getcwd()
+        os.chdir(staging)
+        try:
+            otter_generate(tests_dir="tests", output_path="autograder.zip",
+                           config="otter_config.json", requirements="requirements.txt",
+                           files=[COURSE_FOLDER, SOURCE_IN_ZIP], no_environment=True)
+        finally:
+            os.chdir(cwd)
+        # Otter needs a tests/ folder; it holds no test of Otter's: every point is dlgrade's.
+        return normalise_zip((staging / "autograder.zip").read_bytes(),
+                             {"tests/README.txt": TESTS_README.encode()})
+
+
+def _copy_package(project: Path, target: Path) -> None:
+    """The grader package and its pyproject, so that the grading image can install it."""
+    target.mkdir()
+    shutil.copy(project / "pyproject.toml", target / "pyproject.toml")
+    (target / "README.md").write_text("dlgrade, as shipped in an autograder zip.\n")
+    shutil.copytree(project / "grader", target / "grader",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def normalise_zip(data: bytes, extra: dict[str, bytes]) -> bytes:
+    """The same entries plus ``extra``, sorted, with fixed dates and permissions."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    entries = {name: source.read(name) for name in source.namelist() if not name.endswith("/")}
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, content in sorted({**entries, **extra}.items()):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.external_attr = (0o755 if name == "run_autograder" else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, content)
+    return output.getvalue()
+
+
+try:
+    from otter.plugins import AbstractOtterPlugin
+except ImportError:  # Otter is a dependency; this keeps the module importable without it
+    AbstractOtterPlugin = object
+
+
+class DlgradePlugin(AbstractOtterPlugin):
+    """Runs in Otter's grading process (``otter run``, Gradescope); grades with dlgrade."""
+
+    def before_grading(self, config):
+        """Before any student code could run: lock the course files, start the sandbox."""
+        from grader.core.grading import start_sandbox
+        from grader.core.settings import load_assignment
+
+        course = Path(self.submission_path).parent / COURSE_FOLDER
+        if os.geteuid() == 0:  # where the OS refuses namespaces, permissions still hide them
+            for path in (course, course.parent / "tests", Path(config.autograder_dir) / "source"):
+                if path.exists():
+                    os.chmod(path, 0o700)
+        self.assignment = load_assignment(str(course / "assignments" /
+                                              self.plugin_config["assignment"]))
+        if self.plugin_config.get("secret"):
+            os.environ["DLGRADE_SECRET"] = self.plugin_config["secret"]
+        self.zygote = start_sandbox()
+
+    def before_execution(self, submission):
+        """Otter executes nothing of the student's: the sandbox runs the submission instead."""
+        import nbformat
+
+        return nbformat.v4.new_notebook()
+
+    def after_grading(self, results):
+        from grader.core.grading import grade_submission
+
+        try:
+            result = grade_submission(self.assignment, Path(self.submission_path), self.zygote)
+        finally:
+            self.zygote.close()
+        results.results = {question: _question_file(question, result)
+                           for question in result.questions}
+        if result.message:
+            results.set_output(result.message)
+        print(f"dlgrade: {result.status}, {result.score:g} / {result.max_score:g}",
+              file=sys.stderr)
+
+
+def _question_file(question: str, result):
+    """One Otter test file per question, its score exactly dlgrade's (partial credit too)."""
+    from otter.test_files.abstract_test import TestCase, TestCaseResult, TestFile
+
+    class DlgradeQuestion(TestFile):
+        @classmethod
+        def from_file(cls, path):
+            raise NotImplementedError
+
+        @classmethod
+        def from_metadata(cls, s, path):
+            raise NotImplementedError
+
+        def run(self, global_environment):
+            raise NotImplementedError
+
+    tests = [t for t in result.tests if t.question == question]
+    cases = [TestCase(name=t.name, body=None, hidden=t.visibility == "hidden",
+                      points=t.max_score, success_message=None, failure_message=None)
+             for t in tests]
+    question_file = DlgradeQuestion(question, "dlgrade", cases, all_or_nothing=False)
+    question_file.test_case_results = [
+        TestCaseResult(test_case=case, message=test.message or None,
+                       passed=test.outcome == "passed")
+        for case, test in zip(cases, tests, strict=True)]
+    question_file.update_score(result.questions[question].score)
+    return question_file

@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a notebook (.ipynb) or a Python file (.py)")
     run.add_argument("--json", action="store_true",
                      help="print the result as one JSON object")
+    _unconfined_argument(run)
     run.set_defaults(handler=command_run)
 
     grade = commands.add_parser(
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--pattern", metavar="REGEX",
                        help="how file names give the student (group 'student') and attempt "
                             "(optional group 'attempt'), e.g. '(?P<student>.+)-(?P<attempt>\\d+)'")
+    _unconfined_argument(grade)
     grade.set_defaults(handler=command_grade)
 
     check = commands.add_parser(
@@ -75,11 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write nothing; exit 1 if a committed generated file is out of date")
     publish.set_defaults(handler=command_publish)
 
+    doctor = commands.add_parser(
+        "doctor", help="what the sandbox can do on this machine, and how to get the rest",
+        description="Start one sandboxed worker and report each confinement layer (applied, "
+                    "or missing and why), the level reached, whether it meets the level "
+                    "grading requires, and what a worker start costs. Exit 0 when it does.")
+    doctor.add_argument("assignment", metavar="ASSIGNMENT", nargs="?",
+                        help="check against this assignment's required level (default: "
+                             "the default requirement)")
+    doctor.set_defaults(handler=command_doctor)
+
     new = commands.add_parser("new", help="start a new assignment that publishes as it is",
                               description="Create assignments/NAME and solutions/NAME.py here.")
     new.add_argument("name", metavar="NAME", help="the assignment's name (a Python identifier)")
     new.set_defaults(handler=command_new)
     return parser
+
+
+def _unconfined_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-unconfined", action="store_true",
+                        help="grade even where the sandbox cannot reach the level the "
+                             "assignment requires (every result records it)")
 
 
 def _assignment_argument(parser: argparse.ArgumentParser) -> None:
@@ -98,10 +116,14 @@ def command_grade(args, zygote) -> int:
     from grader.batch import Options, grade_batch
     from grader.batch.collect import CollectionError
     from grader.core.settings import load_assignment
+    from grader.sandbox import probe
 
+    sandbox, _ = probe(zygote)  # refuse before anything is graded, not once per submission
     zygote.close()  # a batch grades in its own processes, each with its own sandbox
-    options = Options(load_assignment(args.assignment), args.paths, args.out, args.jobs,
-                      args.force, args.scheduler, args.pattern)
+    assignment = load_assignment(args.assignment)
+    sandbox = assignment.policy.check(sandbox)
+    options = Options(assignment, args.paths, args.out, args.jobs, args.force, args.scheduler,
+                      args.pattern, sandbox)
     try:
         return grade_batch(options, say=lambda line: print(line, flush=True))
     except CollectionError as error:
@@ -190,6 +212,19 @@ def command_publish(args, zygote) -> int:
     return 1 if failed else 0
 
 
+def command_doctor(args, zygote) -> int:
+    from grader.core.results import sandbox_line
+    from grader.core.settings import load_assignment
+    from grader.sandbox import levels, probe
+
+    sandbox, seconds = probe(zygote)
+    required = (load_assignment(args.assignment).required_level if args.assignment
+                else levels.DEFAULT_REQUIRED)
+    print(levels.report(sandbox, required, seconds))
+    print(sandbox_line(sandbox))
+    return 0 if levels.meets(sandbox["level"], required) else 1
+
+
 def command_new(args, zygote) -> int:
     from grader.authoring.scaffold import new_assignment
 
@@ -202,6 +237,8 @@ def command_new(args, zygote) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    if getattr(args, "allow_unconfined", False):
+        os.environ["DLGRADE_ALLOW_UNCONFINED"] = "1"  # for every process grading under us
     if args.command == "run" and os.environ.get("DLGRADE_SERVER", "1") != "0":
         from grader.server import run_remotely
 
@@ -220,6 +257,7 @@ def run_here(args) -> int:
     # Fork the sandbox's fork server first: before any secret, test or reference is read.
     from grader.core.grading import start_sandbox
     from grader.core.settings import AssignmentError
+    from grader.sandbox import SandboxRefused
 
     zygote = start_sandbox()
     try:
@@ -227,6 +265,9 @@ def run_here(args) -> int:
     except AssignmentError as error:
         print(f"dlgrade: error: {error}", file=sys.stderr)
         return 2
+    except SandboxRefused as error:
+        print(f"dlgrade: {error}", file=sys.stderr)
+        return 3
     finally:
         zygote.close()
 

@@ -36,7 +36,7 @@ IDLE_SECONDS = 120
 START_SECONDS = 15
 REQUEST_SECONDS = 10  # a client sends its request at once: a slow one is refused
 REQUEST_BYTES = 1 << 16
-FORWARDED_ENV = ("DLGRADE_SECRET", "DLGRADE_SECRET_FILE")
+FORWARDED_ENV = ("DLGRADE_SECRET", "DLGRADE_SECRET_FILE", "DLGRADE_ALLOW_UNCONFINED")
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -223,6 +223,7 @@ def _grade(request: dict, zygote) -> dict:
     """Grade as ``dlgrade run`` would in the client's folder, with the client's secret."""
     from grader.core.grading import grade_and_render
     from grader.core.settings import AssignmentError
+    from grader.sandbox import SandboxRefused
 
     os.chdir(request["cwd"])
     for name in [k for k in os.environ if k.startswith("DLGRADE_")]:
@@ -237,6 +238,9 @@ def _grade(request: dict, zygote) -> dict:
         except AssignmentError as error:
             print(f"dlgrade: error: {error}", file=sys.stderr)
             code = 2
+        except SandboxRefused as error:
+            print(f"dlgrade: {error}", file=sys.stderr)
+            code = 3
     return {"exit": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 

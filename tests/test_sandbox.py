@@ -15,6 +15,7 @@ from grader.sandbox import (
     WorkerCrashed,
     WorkerTimeout,
     Zygote,
+    uids,
 )
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges")
@@ -45,9 +46,17 @@ def probe(zygote, code: str, **kwargs):
 
 
 @root_only
-def test_runs_as_an_unprivileged_user(zygote):
-    assert probe(zygote, "import os\nresult = [os.getuid(), os.geteuid(), os.getgid()]") == \
-        [65534, 65534, 65534]
+def test_each_worker_runs_as_an_unprivileged_uid_of_its_own(zygote):
+    code = "import os\nresult = [os.getuid(), os.geteuid(), os.getgid(), os.getgroups()]"
+    first = sandboxed(zygote, [code])
+    second = sandboxed(zygote, [code])  # both alive at once
+    try:
+        one, two = (s.run(lambda namespace: namespace["result"]) for s in (first, second))
+    finally:
+        first.close()
+        second.close()
+    assert one[0] == one[1] == one[2] >= uids.FULL_RANGE_BASE and one[3] == []
+    assert two[0] != one[0]
 
 
 def test_only_system_folders_and_python_are_visible(zygote):
@@ -193,7 +202,29 @@ for request_id in ["hello", "0" * 16]:
 
 
 @root_only
-def test_no_degraded_layers_as_root(zygote):
+def test_every_layer_as_root_on_a_host(zygote):
     submission = sandboxed(zygote, ["x = 1"])
-    assert submission.degraded == []
     submission.close()
+    assert submission.sandbox["level"] == "full"
+    assert {"namespaces", "filesystem", "landlock", "seccomp", "uid", "rlimits"} <= \
+        set(submission.sandbox["layers"])
+
+
+def test_jupyter_display_and_get_ipython_work_in_the_worker(zygote):
+    code = """
+from IPython.display import display as ipython_display
+display({"shown": 1})
+ipython_display("also shown")
+get_ipython().run_line_magic("matplotlib", "inline")
+get_ipython().system("ls")
+def f():
+    return 2
+"""
+    submission = sandboxed(zygote, [code])
+    try:
+        assert submission.cell_errors == {}
+        assert submission.call("f") == 2
+        assert submission.take_output() == "{'shown': 1}\nalso shown\n"
+        assert set(submission.names()) == {"f", "ipython_display"}
+    finally:
+        submission.close()

@@ -40,6 +40,7 @@ class Options:
     force: bool = False
     scheduler: str | None = None
     pattern: str | None = None
+    sandbox: dict | None = None  # what the sandbox reaches on this machine (checked already)
 
 
 def grade_batch(options: Options, say=print) -> int:

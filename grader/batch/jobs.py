@@ -128,8 +128,9 @@ def _in_fork(request: dict, zygote) -> dict:
             data = json.dumps(record(request, zygote)).encode()
         except BaseException as error:  # noqa: BLE001  (told to the grader, never lost)
             from grader.core.settings import AssignmentError
+            from grader.sandbox import SandboxRefused
 
-            kind = "fatal" if isinstance(error, AssignmentError) else "crash"
+            kind = "fatal" if isinstance(error, (AssignmentError, SandboxRefused)) else "crash"
             data = json.dumps({kind: f"{type(error).__name__}: {error}"}).encode()
         with os.fdopen(writable, "wb") as out:
             out.write(data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import sys
 from pathlib import Path
 
 from grader.core.loading import SubmissionUnreadable, load_submission
@@ -70,7 +69,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
     except SubmissionUnreadable as error:
         return _ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
     submission = SandboxedSubmission(zygote, list(loaded.cells), assignment.limits,
-                                     assignment.hidden_paths())
+                                     assignment.hidden_paths(), assignment.policy)
     try:
         try:
             submission.begin()
@@ -81,12 +80,10 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         except WorkerError as error:
             if submission.time_up:
                 return _ungraded(assignment, path, "timeout", _budget_message(assignment),
-                                 only_public)
+                                 only_public, submission.sandbox)
             return _ungraded(assignment, path, "error",
-                             f"the submission could not be run: {error}", only_public)
-        if submission.degraded:
-            print(f"dlgrade: warning: sandbox degraded: {'; '.join(submission.degraded)}",
-                  file=sys.stderr)
+                             f"the submission could not be run: {error}", only_public,
+                             submission.sandbox)
         seed = course_secret() + b"\0" + loaded.sha256.encode()
         plugin = GradingPlugin(submission, assignment.reference, seed, only_public,
                                tuple(assignment.questions))
@@ -98,7 +95,8 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         message = _budget_message(assignment) + (f"\n{message}" if message else "")
     return SubmissionResult.from_tests(assignment.name, path.name,
                                        "timeout" if submission.time_up else "graded",
-                                       tests, message, tuple(assignment.questions))
+                                       tests, message, tuple(assignment.questions),
+                                       submission.sandbox)
 
 
 def _budget_message(assignment) -> str:
@@ -106,7 +104,7 @@ def _budget_message(assignment) -> str:
             f"{assignment.limits.submission_timeout:g} s; checks not run score 0")
 
 
-def _ungraded(assignment, path, status, message, only_public) -> SubmissionResult:
+def _ungraded(assignment, path, status, message, only_public, sandbox=None) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
     from grader.core.plugin import GradingPlugin, run_suite
 
@@ -114,7 +112,7 @@ def _ungraded(assignment, path, status, message, only_public) -> SubmissionResul
                            tuple(assignment.questions))
     tests = run_suite(assignment.tests, plugin)
     return SubmissionResult.from_tests(assignment.name, path.name, status, tests, message,
-                                       tuple(assignment.questions))
+                                       tuple(assignment.questions), sandbox)
 
 
 def _cell_summary(reports, cell_count: int) -> str | None:

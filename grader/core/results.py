@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.sandbox import levels
+
 STATUSES = ("graded", "error", "timeout")
 
 
@@ -33,11 +35,13 @@ class SubmissionResult:
     tests: tuple[TestResult, ...] = ()
     message: str | None = None
     questions: dict[str, QuestionScore] = field(default_factory=dict)
+    sandbox: dict | None = None  # the confinement the submission ran under (levels.describe)
 
     @classmethod
     def from_tests(cls, assignment: str, submission: str, status: str,
                    tests: list[TestResult], message: str | None = None,
-                   order: tuple[str, ...] = ()) -> SubmissionResult:
+                   order: tuple[str, ...] = (), sandbox: dict | None = None
+                   ) -> SubmissionResult:
         """Totals per question, in ``order`` (the handout's) and then as the tests come."""
         questions: dict[str, list[float]] = {q: [0.0, 0.0] for q in order}
         for test in tests:
@@ -46,7 +50,7 @@ class SubmissionResult:
             totals[1] += test.max_score
         return cls(assignment, submission, status, tuple(tests), message,
                    {q: QuestionScore(_round(s), _round(m)) for q, (s, m) in questions.items()
-                    if m or q not in order})
+                    if m or q not in order}, sandbox)
 
     @property
     def score(self) -> float:
@@ -57,7 +61,8 @@ class SubmissionResult:
         return _round(sum(q.max_score for q in self.questions.values()))
 
     def to_dict(self) -> dict:
-        """The JSON contract of DESIGN.md (plus ``message``, null when there is nothing to say)."""
+        """The JSON contract of DESIGN.md, plus ``message`` (null when there is nothing to say)
+        and ``sandbox`` (level, layers, missing layers with their reasons)."""
         return {
             "assignment": self.assignment,
             "submission": self.submission,
@@ -70,6 +75,7 @@ class SubmissionResult:
                        "max_score": t.max_score, "outcome": t.outcome, "message": t.message,
                        "visibility": t.visibility} for t in self.tests],
             "message": self.message,
+            "sandbox": self.sandbox,
         }
 
 
@@ -83,6 +89,8 @@ def render_summary(result: SubmissionResult) -> str:
              f"{result.score:g} / {result.max_score:g} points"]
     if result.message:
         lines += ["", *("  " + line for line in result.message.splitlines())]
+    if result.sandbox:
+        lines += ["", sandbox_line(result.sandbox)]
     for question, score in result.questions.items():
         lines += ["", f"{question}: {score.score:g} / {score.max_score:g}"]
         for test in (t for t in result.tests if t.question == question):
@@ -91,3 +99,13 @@ def render_summary(result: SubmissionResult) -> str:
             if test.outcome != "passed" and test.message:
                 lines += ["       " + line for line in test.message.splitlines()]
     return "\n".join(lines)
+
+
+def sandbox_line(sandbox: dict) -> str:
+    """One line on the confinement a result was graded under."""
+    line = f"sandbox: {sandbox['level']} ({', '.join(sandbox['layers']) or 'no layer'})"
+    if sandbox.get("missing"):
+        line += f"; missing: {', '.join(sandbox['missing'])}"
+    if sandbox.get("required") and not levels.meets(sandbox["level"], sandbox["required"]):
+        line += f"; below the required '{sandbox['required']}', allowed by --allow-unconfined"
+    return line

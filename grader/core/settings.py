@@ -1,7 +1,8 @@
 """An assignment's settings, read once from ``assignment.yml`` and validated.
 
-Precedence: environment (``DLGRADE_SECRET``, ``DLGRADE_SECRET_FILE``) over ``assignment.yml``
-over the defaults of ``Limits``. Errors name the file and the bad key.
+Precedence: environment (``DLGRADE_SECRET``, ``DLGRADE_SECRET_FILE``,
+``DLGRADE_ALLOW_UNCONFINED``, which ``--allow-unconfined`` sets) over ``assignment.yml`` over
+the defaults of ``Limits`` and ``Policy``. Errors name the file and the bad key.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from grader.sandbox.isolation import Limits
+from grader.sandbox import Limits, Policy
+from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 
 CONFIG_FILE = "assignment.yml"
-KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions"}
+KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox"}
 DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
 
 
@@ -32,6 +34,11 @@ class Assignment:
     reference: Path
     limits: Limits
     questions: dict[str, str]  # id -> title, in the order the handout gives them
+    required_level: str = DEFAULT_REQUIRED  # the sandbox level grading requires
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(self.required_level, allow_unconfined())
 
     def hidden_paths(self) -> list[Path]:
         """What a worker must not see: the course's assignments and solutions folders."""
@@ -76,7 +83,11 @@ def load_assignment(name_or_path: str) -> Assignment:
     for path, what in ((tests, "tests folder"), (reference, "reference solution")):
         if not path.exists():
             raise AssignmentError(f"{config_path}: the {what} {path} does not exist")
-    return Assignment(name, folder, tests.resolve(), reference, limits, questions)
+    required = _string(config, "sandbox", config_path, default=DEFAULT_REQUIRED)
+    if required not in LEVELS:
+        raise AssignmentError(f"{config_path}: sandbox must be one of {', '.join(LEVELS)}, "
+                              f"got {required!r}")
+    return Assignment(name, folder, tests.resolve(), reference, limits, questions, required)
 
 
 def _string(config: dict, key: str, where: Path, default: str) -> str:
@@ -123,3 +134,9 @@ def course_secret() -> bytes:
         except OSError as error:
             raise AssignmentError(f"DLGRADE_SECRET_FILE={path}: {error.strerror}") from None
     return DEFAULT_SECRET.encode()
+
+
+def allow_unconfined() -> bool:
+    """Grade below the required sandbox level (recorded in every result): set by
+    ``--allow-unconfined``, or ``DLGRADE_ALLOW_UNCONFINED=1``."""
+    return os.environ.get("DLGRADE_ALLOW_UNCONFINED", "") not in ("", "0")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import cloudpickle
 
-from grader.sandbox import wire
+from grader.sandbox import levels, wire
 from grader.sandbox.isolation import Limits
 
 MAX_RESTARTS = 100  # the time budget is the real bound; this stops a loop of failed starts
@@ -44,6 +44,9 @@ class MissingName(WorkerError):
 class WorkerTimeout(WorkerError):
     """The worker did not answer within the deadline and was killed."""
 
+    def __init__(self, message: str = "no answer within the time limit"):
+        super().__init__(message)
+
 
 class TimeBudgetSpent(WorkerTimeout):
     """The submission used its whole wall-clock budget."""
@@ -52,6 +55,10 @@ class TimeBudgetSpent(WorkerTimeout):
 class WorkerCrashed(WorkerError):
     """The worker process ended (exited, was killed by a limit, or closed its channel)."""
 
+    def __init__(self, message: str = "its process ended before answering (an exit, a crash "
+                                      "or a resource limit)"):
+        super().__init__(message)
+
 
 class ReplyError(WorkerError):
     """The worker's reply was too large or not well-formed plain data."""
@@ -59,6 +66,26 @@ class ReplyError(WorkerError):
 
 class NotGraded(WorkerError):
     """The submission never ran (it could not be loaded or started): every request fails."""
+
+
+class SandboxRefused(Exception):
+    """This machine confines workers below the required level: nothing is graded (a fault of
+    the machine, never of the submission)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The confinement a grading requires, and whether grading below it was asked for."""
+
+    required: str = levels.DEFAULT_REQUIRED
+    allow_unconfined: bool = False
+
+    def check(self, sandbox: dict) -> dict:
+        """The result's ``sandbox`` entry; raises SandboxRefused below the requirement."""
+        if not levels.meets(sandbox["level"], self.required) and not self.allow_unconfined:
+            raise SandboxRefused(levels.refusal(sandbox, self.required))
+        return {**sandbox, "required": self.required,
+                "allowed_unconfined": self.allow_unconfined}
 
 
 @dataclass(frozen=True)
@@ -75,7 +102,16 @@ class _Process:
     def __init__(self, zygote, limits: Limits, hidden: list):
         self.limits = limits
         self.channel, self.supervisor = zygote.spawn(limits, hidden)
-        self.degraded = self.receive("hello", time.monotonic() + 30).get("degraded", [])
+        try:
+            hello = self.receive("hello", time.monotonic() + 30)
+        except WorkerError as error:
+            raise SandboxRefused(f"the sandbox could not start a worker on this machine: "
+                                 f"{error}") from None
+        if "failed" in hello:
+            self.kill()
+            raise SandboxRefused(f"the sandbox could not start a worker on this machine: "
+                                 f"{hello['failed']}")
+        self.sandbox = levels.describe(hello)
 
     def send(self, operation: str, *args) -> str:
         request_id = secrets.token_hex(8)
@@ -122,22 +158,35 @@ class _Process:
         return b"".join(chunks)
 
     def kill(self) -> None:
+        """Stop the worker: its supervisor kills it and everything it started."""
         try:
-            os.kill(self.supervisor, signal.SIGKILL)
+            os.kill(self.supervisor, signal.SIGTERM)
         except ProcessLookupError:
             pass
         self.channel.close()
 
 
+def probe(zygote) -> tuple[dict, float]:
+    """Start one worker and stop it: the ``sandbox`` entry it reports (levels.describe) and
+    the seconds its start took."""
+    started = time.monotonic()
+    process = _Process(zygote, Limits(), [])
+    seconds = time.monotonic() - started
+    process.kill()
+    return process.sandbox, seconds
+
+
 class SandboxedSubmission:
     """The ``submission`` fixture: call the student's functions, run shipped code, list names."""
 
-    def __init__(self, zygote, cells: list[str], limits: Limits, hidden: list):
+    def __init__(self, zygote, cells: list[str], limits: Limits, hidden: list,
+                 policy: Policy = Policy()):
         self.zygote, self.cells, self.limits, self.hidden = zygote, cells, limits, hidden
+        self.policy = policy
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped: set[int] = set()
-        self.degraded: list[str] = []
+        self.sandbox: dict | None = None  # the result's "sandbox" entry, once a worker ran
         self.restarts = -1
         self.time_up = False
         self.process: _Process | None = None
@@ -182,7 +231,11 @@ class SandboxedSubmission:
             if self.restarts > MAX_RESTARTS:
                 raise WorkerCrashed("the submission's process failed too many times")
             self.process = _Process(self.zygote, self.limits, self.hidden)
-            self.degraded = self.process.degraded
+            try:
+                self.sandbox = self.policy.check(self.process.sandbox)
+            except SandboxRefused:
+                self.close()
+                raise
             self._pending = [(i, self.process.send("cell", i, source))
                              for i, source in enumerate(self.cells) if i not in self.skipped]
 

@@ -1,9 +1,10 @@
-"""Confinement of a worker process: namespaces, a minimal read-only root, rlimits, an
-unprivileged user.
+"""Confinement of a worker process, layer by layer: namespaces, a minimal read-only root,
+rlimits, an unprivileged uid, Landlock and a seccomp filter.
 
-Runs in the child between fork and the first line of student code. Linux only. Where the OS
-refuses a layer (no user namespaces for a non-root grader), the worker still starts and
-``Confinement.degraded`` says which layers are missing.
+Runs in the supervisor and the worker between fork and the first line of student code. Linux
+only. Each layer is applied where the OS allows it; one that cannot be is named, with the
+reason, in ``Confinement.missing``, and ``grader.sandbox.levels`` says what the layers that
+were applied add up to.
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ import platform
 import resource
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
-SANDBOX_UID = 65534  # nobody
-SYSTEM_FOLDERS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+PR_SET_CHILD_SUBREAPER = 36
+NOBODY = 65534
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# Of /etc, only what Python, numpy, matplotlib and the C library read: no shadow, no keys.
+ETC_ENTRIES = ("alternatives", "ca-certificates", "ca-certificates.conf", "debian_version",
+               "fonts", "gai.conf", "group", "host.conf", "hosts", "ld.so.cache", "ld.so.conf",
+               "ld.so.conf.d", "ld.so.preload", "locale.alias", "localtime", "magic",
+               "magic.mime", "matplotlibrc", "mime.types", "nsswitch.conf", "os-release",
+               "passwd", "protocols", "services", "ssl/certs", "ssl/openssl.cnf", "timezone",
+               f"python{sys.version_info.major}", "python{}.{}".format(*sys.version_info[:2]))
 TOP_LEVEL_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 DEVICES = ("null", "zero", "full", "random", "urandom")
 PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41}
 MS_REMOUNT, MNT_DETACH = 32, 2
+ROOT_MOUNTPOINT = Path(tempfile.gettempdir()) / ".dlgrade-root"  # each worker mounts its own
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -40,19 +52,36 @@ class Limits:
     cell_timeout: float = 30.0        # wall-clock seconds for one notebook cell
     submission_timeout: float = 300.0  # wall-clock seconds for the whole submission
     cpu_seconds: int = 120            # CPU seconds of one worker process
-    memory_mb: int = 2048             # address space of one worker process
-    processes: int = 64               # processes of the sandbox user
+    memory_mb: int = 2048             # memory of one worker: address space plus its temp files
+    processes: int = 64               # processes of one worker
     file_size_mb: int = 64            # largest file the worker may write
     open_files: int = 64
     output_kb: int = 64               # captured stdout/stderr kept per worker
     reply_mb: int = 64                # largest reply the trusted side accepts
 
+    @property
+    def temp_files_mb(self) -> int:
+        """The worker's /tmp, /var/tmp and /dev/shm together: an eighth of its memory."""
+        return max(4, self.memory_mb // 8)
+
 
 @dataclass
 class Confinement:
-    """What the worker got: each layer that could not be applied is named in ``degraded``."""
+    """The layers a worker got, and for each one it did not get, why."""
 
-    degraded: list[str] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    uid: int | None = None  # the worker's own uid, when the grader could give it one
+    own_user_namespace: bool = False  # a user namespace made for this worker alone
+
+    def applied(self, layer: str) -> None:
+        if layer not in self.layers:
+            self.layers.append(layer)
+        self.missing.pop(layer, None)
+
+    def lacks(self, layer: str, why: str) -> None:
+        if layer not in self.layers:
+            self.missing.setdefault(layer, why)
 
 
 def _check(result: int, what: str) -> None:
@@ -74,69 +103,126 @@ def prctl(option: int, value: int) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
 
 
+def become(uid: int) -> None:
+    """Take ``uid`` as real, effective and saved uid and gid, with no groups: no way back."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+# ---------------------------------------------------------------- namespaces
+
 def enter_namespaces(confinement: Confinement) -> None:
-    """Give the next child its own pid, mount, network, IPC and hostname namespaces."""
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    """Give the next child its own pid, mount, network, IPC and hostname namespaces.
+
+    As root, directly; where that is refused (a container without CAP_SYS_ADMIN), and for any
+    other user, inside a new user namespace: as root, after becoming the worker's own uid,
+    so that even root of that namespace is an unprivileged uid outside it."""
     if os.geteuid() == 0:
-        unshare(flags)
-        return
+        try:
+            unshare(NAMESPACES)
+            confinement.applied("namespaces")
+            return
+        except OSError as error:
+            refused = error.strerror
+        if confinement.uid is not None:
+            become(confinement.uid)
+    else:
+        refused = None
     uid, gid = os.geteuid(), os.getegid()
     try:
-        unshare(flags | CLONE_NEWUSER)
+        unshare(NAMESPACES | CLONE_NEWUSER)
         Path("/proc/self/setgroups").write_text("deny")
         Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
         Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
     except OSError as error:
-        confinement.degraded.append(f"namespaces unavailable ({error.strerror})")
+        why = f"user namespaces: {error.strerror}"
+        confinement.lacks("namespaces", f"{refused}; {why}" if refused else why)
+        return
+    confinement.applied("namespaces")
+    confinement.own_user_namespace = True
 
+
+# ---------------------------------------------------------------- the filesystem
 
 def visible_paths() -> list[str]:
-    """What a worker may see: the system's folders and this Python installation, read-only."""
+    """What a worker may read: the system's folders, the harmless part of /etc and this
+    Python installation."""
+    etc = (f"/etc/{name}" for name in ETC_ENTRIES)
+    return sorted(p for p in {*SYSTEM_FOLDERS, *etc, *python_paths()} if os.path.exists(p))
+
+
+def python_paths() -> list[str]:
+    """This Python installation: its prefixes, site-packages and the path entries inside."""
     import site
 
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
     python.update(p for p in sys.path if p.startswith(tuple(python)))
-    return sorted(p for p in {*SYSTEM_FOLDERS, *python} if os.path.isdir(p))
+    return sorted(p for p in python if os.path.isdir(p))
 
 
-def confine_filesystem(hidden: list[Path], confinement: Confinement) -> Path:
-    """Pivot into a new root that holds only ``visible_paths()`` (read-only), private /proc,
-    /tmp and /dev; then cover ``hidden`` should any of it lie inside what is visible. Return
-    the fresh working folder."""
+def check_python_readable() -> None:
+    """The worker must be able to import what the submission imports: fail loudly, not with
+    an ImportError charged to the student, where its uid cannot read the installation."""
+    for path in python_paths():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise PermissionError(
+                f"the worker's uid ({os.getuid()}) cannot read the Python installation at "
+                f"{path}: install Python where every user can read it (/usr/local, /opt, a "
+                f"virtual environment outside /root), or let the sandbox use namespaces")
+
+
+def confine_filesystem(hidden: list[Path], confinement: Confinement, workdir: Path,
+                       limits: Limits) -> Path:
+    """Pivot into a new root that holds only ``visible_paths()`` (read-only), a private /proc,
+    /tmp, /var/tmp and /dev/shm; cover ``hidden`` should any of it lie inside what is visible.
+    Return the working folder: a fresh /tmp/work, or ``workdir`` where there is no root of our
+    own."""
+    if "namespaces" not in confinement.layers:
+        confinement.lacks("filesystem", "needs a mount namespace")
+        return workdir
     try:
         mount("none", "/", None, MS_REC | MS_PRIVATE)
-        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=700")
-        root = "/tmp/root"
-        os.mkdir(root)
+        root = str(ROOT_MOUNTPOINT)
         mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-        _populate_root(root)
+        _populate_root(root, limits)
         _pivot_into(root)
         for path in hidden:
             _hide(path)
     except OSError as error:
-        confinement.degraded.append(f"filesystem not confined ({error.strerror})")
-        import tempfile
-        return Path(tempfile.mkdtemp(prefix="dlgrade-work-"))
-    workdir = Path("/tmp/work")
-    workdir.mkdir(mode=0o700)
-    return workdir
+        confinement.lacks("filesystem", error.strerror or str(error))
+        return workdir
+    confinement.applied("filesystem")
+    private = Path("/tmp/work")
+    private.mkdir(mode=0o700)
+    return private
 
 
-def _populate_root(root: str) -> None:
+def _populate_root(root: str, limits: Limits) -> None:
     for name in TOP_LEVEL_LINKS:
         if os.path.islink("/" + name):
             os.symlink(os.readlink("/" + name), f"{root}/{name}")
-    for path in visible_paths():
-        if os.path.islink(path) or os.path.lexists(root + path):
-            continue
-        os.makedirs(root + path, mode=0o755)
-        mount(path, root + path, None, MS_BIND | MS_REC)
-        mount("none", root + path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    for folder in ("proc", "dev", "tmp", "var/tmp", "dev/shm"):
+    # The writable places first: a Python installation under /tmp is bound on top of them.
+    os.makedirs(f"{root}/tmp", mode=0o755)
+    mount("tmpfs", f"{root}/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={limits.temp_files_mb}m,mode=1777")
+    for folder in ("var/tmp", "dev/shm"):  # the same tmpfs: one budget for temp files
+        os.makedirs(f"{root}/tmp/.{folder.replace('/', '-')}", mode=0o1777)
         os.makedirs(f"{root}/{folder}", mode=0o755, exist_ok=True)
+        mount(f"{root}/tmp/.{folder.replace('/', '-')}", f"{root}/{folder}", None, MS_BIND)
+    for path in visible_paths():
+        if os.path.islink(path) and "/" not in path.strip("/"):
+            continue  # a top-level link, made above
+        target = root + path
+        if os.path.isdir(path):
+            os.makedirs(target, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+            open(target, "a").close()
+        mount(path, target, None, MS_BIND | MS_REC)
+        mount("none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.makedirs(f"{root}/proc", mode=0o755, exist_ok=True)
     mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder in ("tmp", "var/tmp", "dev/shm"):
-        mount("tmpfs", f"{root}/{folder}", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777")
     for device in DEVICES:
         open(f"{root}/dev/{device}", "w").close()
         mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
@@ -164,46 +250,92 @@ def _hide(path: Path) -> None:
         mount("/dev/null", str(path), None, MS_BIND)
 
 
-def set_rlimits(limits: Limits) -> None:
+# ---------------------------------------------------------------- limits and the uid
+
+def set_rlimits(limits: Limits, confinement: Confinement) -> None:
     mb = 1024 * 1024
-    for kind, value in [(resource.RLIMIT_AS, limits.memory_mb * mb),
+    memory = limits.memory_mb - (limits.temp_files_mb if "filesystem" in confinement.layers
+                                 else 0)
+    for kind, value in [(resource.RLIMIT_AS, memory * mb),
                         (resource.RLIMIT_CPU, limits.cpu_seconds),
                         (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
                         (resource.RLIMIT_NOFILE, limits.open_files),
                         (resource.RLIMIT_CORE, 0)]:
         resource.setrlimit(kind, (value, value))
-    if os.geteuid() == 0 or os.getuid() == SANDBOX_UID:
-        # Counted per real user: only meaningful once we run as the sandbox user.
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    confinement.applied("rlimits")
 
 
-def drop_privileges(workdir: Path, confinement: Confinement) -> None:
-    """Become the unprivileged sandbox user (when root) with no way back."""
-    if os.geteuid() == 0 and os.getuid() == 0 and _is_real_root():
-        os.chown(workdir, SANDBOX_UID, SANDBOX_UID)
-        os.setgroups([])
-        os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-        os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-    elif not confinement.degraded:
-        # Root only inside our own user namespace: nest one more so that the hiding mounts
-        # are locked (they cannot be unmounted from the child namespace).
+def drop_privileges(workdir: Path, limits: Limits, confinement: Confinement,
+                    grader_uid: int) -> None:
+    """End as an unprivileged kernel uid with no capabilities and no way back: the worker's
+    own uid where the grader could claim one, else ``nobody``; and a process quota of its own.
+    """
+    own_user_namespace = confinement.own_user_namespace
+    if os.geteuid() == 0 and not _in_user_namespace():
+        uid = confinement.uid if confinement.uid is not None else NOBODY
+        os.chown(workdir, uid, uid)
+        become(uid)
+    elif os.geteuid() == 0 and "namespaces" in confinement.layers:
+        # Root only inside a user namespace: nest one more, so that the hiding mounts are
+        # locked (they cannot be unmounted from the child namespace) and the process count
+        # starts from nothing.
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNS)
+            own_user_namespace = True
         except OSError as error:
-            confinement.degraded.append(f"mounts not locked ({error.strerror})")
+            confinement.lacks("filesystem", f"mounts not locked ({error.strerror})")
+    kernel_uid = _kernel_uid()
+    if confinement.uid is not None and kernel_uid == confinement.uid:
+        confinement.applied("uid")
+    elif kernel_uid == NOBODY:
+        confinement.lacks("uid", "no uid of its own was free: workers share nobody's")
+    else:
+        confinement.lacks("uid", f"the worker runs as the grader's own uid ({kernel_uid}): "
+                                 "grade as root to give each worker a uid of its own")
+    # RLIMIT_NPROC counts per uid and user namespace: alone there, the quota is the worker's.
+    alone = "uid" in confinement.layers or own_user_namespace
+    processes = limits.processes + (0 if alone else _processes_of(os.getuid()))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     prctl(PR_SET_NO_NEW_PRIVS, 1)
     prctl(PR_SET_DUMPABLE, 0)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _is_real_root() -> bool:
-    """True when uid 0 is the machine's root, not root of a user namespace of ours."""
-    try:
-        first = Path("/proc/self/uid_map").read_text().split()
-    except OSError:
-        return True
-    return first[:3] == ["0", "0", "4294967295"]
+def _processes_of(uid: int) -> int:
+    """How many processes (threads included) ``uid`` runs now: the quota a shared uid starts
+    from."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
+        except OSError:
+            continue
+    return count
 
+
+def _uid_map() -> list[list[str]]:
+    try:
+        return [line.split() for line in Path("/proc/self/uid_map").read_text().splitlines()]
+    except OSError:
+        return [["0", "0", "4294967295"]]
+
+
+def _in_user_namespace() -> bool:
+    """True when this process is not in the machine's initial user namespace."""
+    return _uid_map() != [["0", "0", "4294967295"]]
+
+
+def _kernel_uid() -> int:
+    """This process's effective uid as the machine's initial namespace sees it."""
+    euid = os.geteuid()
+    for inside, outside, count in _uid_map():
+        if int(inside) <= euid < int(inside) + int(count):
+            return int(outside) + euid - int(inside)
+    return NOBODY
+
+
+# ---------------------------------------------------------------- what fork leaves behind
 
 def scrub_secret_environment(prefix: bytes = b"DLGRADE_SECRET") -> None:
     """Overwrite, in place, the bytes of environment values whose names start with ``prefix``.

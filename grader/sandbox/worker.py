@@ -66,11 +66,28 @@ def describe_exception(error: BaseException) -> dict:
     return {"type": type(error).__name__[:100], "message": message[:2000], "where": where}
 
 
+def display(*objects, **options) -> None:
+    """Jupyter's ``display``, as IPython does it outside a notebook: print each object."""
+    print(*objects)
+
+
+class InertShell:
+    """What ``get_ipython()`` returns here: every method exists and does nothing, so a
+    notebook's ``get_ipython().run_line_magic("matplotlib", "inline")`` runs as in Jupyter."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: None
+
+
 class Session:
     """The submission's namespace and the handlers of each request."""
 
     def __init__(self, output: CappedText):
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        shell = InertShell()
+        self.given = {"display": display, "get_ipython": lambda: shell}  # as Jupyter gives
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins, **self.given}
         self.output = output
 
     def cell(self, index: int, source: str):
@@ -93,7 +110,7 @@ class Session:
 
     def names(self):
         return {"value": {name: _kind(value) for name, value in list(self.namespace.items())
-                          if not name.startswith("__")}}
+                          if not name.startswith("__") and value is not self.given.get(name)}}
 
     def take_output(self):
         return {"value": self.output.take()}

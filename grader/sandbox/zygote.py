@@ -1,21 +1,26 @@
 """The fork server: a clean process, forked before the grader reads any secret, test or
 reference, that forks one confined worker per request.
 
-Process tree per worker: zygote -> supervisor (root of nothing, waits) -> worker (pid 1 of
-its own pid namespace). Killing the supervisor kills the worker (parent-death signal), and
-the worker's death kills every process it started (end of its pid namespace).
+Process tree per worker: zygote -> supervisor (keeps the grader's privileges, subreaper) ->
+starter (enters the namespaces) -> worker (pid 1 of its own pid namespace, where the OS
+allows one). SIGTERM to the supervisor, or the zygote's end, stops the worker and kills every
+process it started: by its pid namespace, by its uid, and by walking the subreaper's children,
+so nothing outlives its submission at any confinement level.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import signal
 import socket
 import struct
 import sys
+import tempfile
+from pathlib import Path
 
-from grader.sandbox import isolation, wire, worker  # noqa: F401  (preloaded for workers)
+from grader.sandbox import isolation, landlock, seccomp, uids, wire, worker
 
 SAFE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -74,6 +79,8 @@ def _serve_forks(control: socket.socket) -> None:
     try:
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
         isolation.scrub_secret_environment()
+        isolation.ROOT_MOUNTPOINT.mkdir(mode=0o755, exist_ok=True)
+        grader_uid = isolation._kernel_uid()
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         while True:
@@ -85,53 +92,196 @@ def _serve_forks(control: socket.socket) -> None:
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _supervise(fds[0], limits, hidden)
+                _supervise(fds[0], limits, hidden, grader_uid)
             os.close(fds[0])
             control.sendall(struct.pack(">q", pid))
     finally:
         os._exit(0)
 
 
-def _supervise(channel_fd: int, limits, hidden: list[str]) -> None:
-    """Enter fresh namespaces, fork the worker as their first process, wait for it."""
+class _Stop(Exception):
+    """The trusted side (SIGTERM) or the zygote's end (parent-death signal) stops a worker."""
+
+
+def _stop(*_):
+    raise _Stop
+
+
+def _supervise(channel_fd: int, limits, hidden: list[str], grader_uid: int) -> None:
+    """Claim the worker's uid, start it confined, wait; then kill everything it started.
+
+    The supervisor keeps the grader's privileges: it is a subreaper, so every orphan of the
+    worker's tree becomes its child, and as root it kills whatever runs under the worker's
+    uid, wherever it ran off to."""
+    confinement = isolation.Confinement()
+    lock = workdir = None
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGTERM, _stop)
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGTERM)
+        isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
         os.setsid()
-        confinement = isolation.Confinement()
-        isolation.enter_namespaces(confinement)
+        confinement.uid, lock = _claim_uid(confinement)
+        workdir = Path(tempfile.mkdtemp(prefix="dlgrade-work-"))
+        if os.geteuid() == 0:
+            os.chown(workdir, *(2 * [confinement.uid if confinement.uid is not None
+                                     else isolation.NOBODY]))
         pid = os.fork()
         if pid == 0:
-            _become_worker(channel_fd, limits, hidden, confinement)
+            _start_worker(channel_fd, limits, hidden, confinement, workdir, grader_uid)
         os.close(channel_fd)
         os.waitpid(pid, 0)
+    except _Stop:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _kill_descendants(confinement.uid)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         os._exit(0)
 
 
-def _become_worker(channel_fd, limits, hidden, confinement) -> None:
-    from pathlib import Path
+def _claim_uid(confinement) -> tuple[int | None, int | None]:
+    try:
+        return uids.claim()
+    except OSError as error:
+        confinement.lacks("uid", error.strerror or str(error))
+        return None, None
 
+
+def _start_worker(channel_fd, limits, hidden, confinement, workdir, grader_uid) -> None:
+    """Between the supervisor and the worker: enter the namespaces (the worker is the first
+    process of its pid namespace), then wait for the worker."""
     status = 70
     try:
-        workdir = isolation.confine_filesystem([Path(p) for p in hidden], confinement)
-        isolation.set_rlimits(limits)
-        isolation.drop_privileges(workdir, confinement)
-        _reset_descriptors(channel_fd)
-        isolation.wipe_inherited_memory()
-        os.environ.clear()
-        os.environ.update(SAFE_ENV, HOME=str(workdir), TMPDIR="/tmp")
-        os.chdir(workdir)
-        sys.argv = ["submission"]
-        sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails, not kills
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.enter_namespaces(confinement)
+        pid = os.fork()
+        if pid == 0:
+            _become_worker(channel_fd, limits, hidden, confinement, workdir, grader_uid)
+        os.close(channel_fd)
+        os.waitpid(pid, 0)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _become_worker(channel_fd, limits, hidden, confinement, workdir, grader_uid) -> None:
+    status = 70
+    try:
+        try:
+            _confine(channel_fd, limits, hidden, confinement, workdir, grader_uid)
+        except BaseException as error:  # told to the grader: a machine that cannot confine
+            _tell_failure(channel_fd, error)
+            raise
         channel = socket.socket(fileno=3)
-        channel.sendall(wire.frame(wire.encode({"id": "hello", "degraded": confinement.degraded})))
+        hello = {"id": "hello", "layers": confinement.layers, "missing": confinement.missing}
+        channel.sendall(wire.frame(wire.encode(hello)))
         worker.serve(channel, limits)
         status = 0
     finally:
         os._exit(status)
+
+
+def _tell_failure(channel_fd: int, error: BaseException) -> None:
+    """Send the grader why confinement failed, on the channel wherever it is by now."""
+    hello = wire.frame(wire.encode({"id": "hello", "failed": f"{type(error).__name__}: {error}"}))
+    for fd in (channel_fd, 3):  # fd 3 once _reset_descriptors has moved it there
+        try:
+            os.write(fd, hello)
+            return
+        except OSError:
+            continue
+
+
+def _confine(channel_fd, limits, hidden, confinement, workdir, grader_uid) -> None:
+    """Every layer, in order; the channel ends up as fd 3, and nothing else stays open."""
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    workdir = isolation.confine_filesystem([Path(p) for p in hidden], confinement, workdir,
+                                           limits)
+    isolation.set_rlimits(limits, confinement)
+    isolation.drop_privileges(workdir, limits, confinement, grader_uid)
+    isolation.check_python_readable()
+    _reset_descriptors(channel_fd)
+    isolation.wipe_inherited_memory()
+    os.environ.clear()
+    os.environ.update(SAFE_ENV, HOME=str(workdir), TMPDIR=_temp_folder(confinement, workdir))
+    os.chdir(workdir)
+    sys.argv = ["submission"]
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p)]
+    _restrict(confinement, workdir)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails, not kills
+
+
+def _temp_folder(confinement, workdir: Path) -> str:
+    return "/tmp" if "filesystem" in confinement.layers else str(workdir)
+
+
+def _restrict(confinement, workdir: Path) -> None:
+    """Landlock, then the seccomp filter: the last layers, once nothing needs mounts or
+    namespaces any more."""
+    private_root = "filesystem" in confinement.layers  # holds only what a worker may see
+    writable = [str(workdir), *(["/tmp", "/var/tmp", "/dev/shm"] if private_root else [])]
+    readable = ["/"] if private_root else [*isolation.visible_paths(), "/proc/self",
+                                           *(f"/dev/{device}" for device in isolation.DEVICES)]
+    try:
+        applied = landlock.restrict(readable, writable + ["/dev/null"])
+        confinement.applied("landlock")
+        if "signals" in applied:
+            confinement.applied("landlock-scope")
+        else:
+            confinement.lacks("landlock-scope", f"Landlock ABI {landlock.abi()} (needs 6)")
+    except OSError as error:
+        confinement.lacks("landlock", error.strerror or str(error))
+        confinement.lacks("landlock-scope", "no Landlock")
+    try:
+        seccomp.install(seccomp.worker_filter())
+        confinement.applied("seccomp")
+    except OSError as error:
+        confinement.lacks("seccomp", error.strerror or str(error))
+
+
+def _kill_descendants(uid: int | None) -> None:
+    """Kill the worker's whole tree: every process of its uid (as root), then every
+    descendant of this subreaper, until none is left."""
+    if uid is not None and os.geteuid() == 0:
+        try:
+            uids.kill_all(uid)
+        except OSError:
+            pass
+    for _ in range(1000):
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+
+
+def _children() -> list[int]:
+    """This process's children, from /proc (orphans included: this is their subreaper)."""
+    me = str(os.getpid())
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1].decode() == me:
+                found.append(int(entry.name))
+    return found
 
 
 def _reset_descriptors(channel_fd: int) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import jinja2
 
 from grader.batch.collect import Collection, Submission
+from grader.core.results import sandbox_line
+from grader.sandbox import levels
 
 CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
 TEMPLATES = jinja2.Environment(
@@ -45,7 +47,14 @@ def _feedback_view(result: dict, titles: dict) -> dict:
     return {"assignment": result["assignment"], "submission": result["submission"],
             "status": result["status"], "status_text": status, "score": _num(result["score"]),
             "max_score": _num(result["max_score"]), "message": result.get("message"),
-            "questions": questions}
+            "questions": questions, "sandbox": _sandbox_text(result.get("sandbox"))}
+
+
+def _sandbox_text(sandbox: dict | None) -> str:
+    """The confinement a result ran under, in a line a student or TA can read."""
+    if not sandbox:
+        return "none of its code ran"
+    return sandbox_line(sandbox).removeprefix("sandbox: ")
 
 
 def crash_record(assignment, submission: Submission, why: str) -> dict:
@@ -81,11 +90,12 @@ def _csv(rows: list[list]) -> str:
 
 
 def _gradebook(questions: list[str], collection: Collection, records: dict) -> str:
-    rows = [["submission", *questions, "total", "max_total", "status"]]
+    rows = [["submission", *questions, "total", "max_total", "status", "sandbox"]]
     for submission in collection.submissions:
         result = records[submission.student]["result"]
         rows.append([submission.student, *_question_scores(result, questions),
-                     _num(result["score"]), _num(result["max_score"]), result["status"]])
+                     _num(result["score"]), _num(result["max_score"]), result["status"],
+                     (result.get("sandbox") or {}).get("level", "")])
     return _csv(rows)
 
 
@@ -140,8 +150,24 @@ def _report(assignment, collection: Collection, records: dict) -> str:
                  for s, r in ordered],
         "question_ids": [q["id"] for q in questions],
         "superseded": collection.superseded,
+        "below": _below_required(results),
+        "levels": sorted({(r.get("sandbox") or {}).get("level", "not run") for r in results}),
     }
     return TEMPLATES.get_template("report.html.j2").render(view)
+
+
+def _below_required(results: list[dict]) -> list[str]:
+    """Lines for the report's top: where submissions ran below the required level."""
+    below: dict[tuple, int] = {}
+    for result in results:
+        sandbox = result.get("sandbox")
+        if sandbox and not levels.meets(sandbox["level"], sandbox.get("required", "unconfined")):
+            key = (sandbox["level"], sandbox["required"], ", ".join(sandbox["missing"]))
+            below[key] = below.get(key, 0) + 1
+    return [f"{count} submission(s) ran at sandbox level '{level}', below the required "
+            f"'{required}' (allowed by --allow-unconfined); missing: {missing}. Their code "
+            f"could reach what those layers protect: treat their scores with care."
+            for (level, required, missing), count in below.items()]
 
 
 def _question_table(results: list[dict], titles: dict) -> list[dict]:

@@ -335,6 +335,26 @@ def _kernel_uid() -> int:
     return NOBODY
 
 
+def cgroup_missing() -> str:
+    """Why the worker has no cgroup of its own (rlimits, its own uid and a sized tmpfs bound
+    it instead)."""
+    own = next((line[3:] for line in _read_lines("/proc/self/cgroup") if line.startswith("0::")),
+               None)
+    if own is None or not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "no cgroup v2 hierarchy at /sys/fs/cgroup (cgroup v1 or hybrid)"
+    folder = Path("/sys/fs/cgroup") / own.lstrip("/")
+    if not os.access(folder, os.W_OK):
+        return f"the grader's cgroup {own} is not delegated to it"
+    return "cgroup limits are not applied by this version"
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
 # ---------------------------------------------------------------- what fork leaves behind
 
 def scrub_secret_environment(prefix: bytes = b"DLGRADE_SECRET") -> None:

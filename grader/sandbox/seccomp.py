@@ -10,7 +10,8 @@ read the low 32 bits of an argument: every argument tested is a C int, or flags 
 interest are the low 32 and that the kernel truncates to 32 bits (clone).
 
 ``python -m grader.sandbox.seccomp FILTER -- COMMAND ARGS...`` runs a command under a filter
-(``docker_like``, ``no_user_namespace`` or ``worker``); the tests use it to simulate hosts.
+(``docker_like``, ``no_user_namespace``, ``old_kernel`` or ``worker``); the tests use it to
+simulate hosts.
 """
 
 from __future__ import annotations
@@ -155,8 +156,13 @@ def no_user_namespace_filter() -> bytes:
     return compile_filter(NO_USER_NAMESPACE_RULES)
 
 
+def old_kernel_filter() -> bytes:
+    """A host without user namespaces whose kernel predates Landlock (before 5.13)."""
+    return compile_filter((*NO_USER_NAMESPACE_RULES, Rule("landlock_create_ruleset", ENOSYS)))
+
+
 FILTERS = {"docker_like": docker_like_filter, "no_user_namespace": no_user_namespace_filter,
-           "worker": worker_filter}
+           "old_kernel": old_kernel_filter, "worker": worker_filter}
 
 
 def compile_filter(rules, machine: str | None = None) -> bytes:

@@ -61,8 +61,13 @@ def claim() -> tuple[int, int]:
     Raises OSError when this process cannot change uids or no uid is free."""
     if os.geteuid() != 0:
         raise OSError(errno.EPERM, "the grader is not root: workers keep its uid")
+    pool = candidates()
+    if not pool:
+        mapped = sum(count for _, count in mapped_ranges())
+        raise OSError(errno.EINVAL, f"this user namespace maps {mapped} uid(s): map a range "
+                                    f"for workers (/etc/subuid, podman --userns=auto)")
     folder = lock_folder()
-    for uid in candidates():
+    for uid in pool:
         fd = os.open(folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,7 +80,7 @@ def claim() -> tuple[int, int]:
             os.close(fd)
             raise
         return uid, fd
-    raise OSError(errno.EAGAIN, "no worker uid is free (or none is mapped here)")
+    raise OSError(errno.EAGAIN, f"all {len(pool)} worker uids are in use")
 
 
 def kill_all(uid: int) -> None:

@@ -121,9 +121,10 @@ def _supervise(channel_fd: int, limits, hidden: list[str], grader_uid: int) -> N
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGTERM)
         isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
         os.setsid()
+        confinement.lacks("cgroup", isolation.cgroup_missing())
         confinement.uid, lock = _claim_uid(confinement)
         workdir = Path(tempfile.mkdtemp(prefix="dlgrade-work-"))
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and not isolation._in_user_namespace():
             os.chown(workdir, *(2 * [confinement.uid if confinement.uid is not None
                                      else isolation.NOBODY]))
         pid = os.fork()
@@ -133,6 +134,8 @@ def _supervise(channel_fd: int, limits, hidden: list[str], grader_uid: int) -> N
         os.waitpid(pid, 0)
     except _Stop:
         pass
+    except BaseException as error:
+        _tell_failure(channel_fd, error)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _kill_descendants(confinement.uid)

@@ -14,7 +14,10 @@ Each driver starts a fork server, probes the level and layers, then measures (a)
 start (``SandboxedSubmission.start()`` on the one-cell notebook ``x = 1``, as both trees have
 it), (b) one call into a started worker (``call("f", 1.0)``), (c) ``dlgrade run`` of the toy
 reference (``DLGRADE_SERVER=0``: grading in-process) and ``dlgrade grade --jobs 2 --force`` of
-a folder of copies of the toy examples. A setting that refuses to grade gets
+a folder of copies of the toy examples, by wall clock and by CPU time (user + system of the
+command's whole tree, sandbox workers included, read from a cpuacct cgroup the drivers run in,
+created under /sys/fs/cgroup/cpuacct and removed at the end: far less sensitive than the wall
+clock to whatever else the machine runs). A setting that refuses to grade gets
 ``--allow-unconfined``, and the output says so.
 
 Every setting uses an interpreter any uid can read (this machine's Python lives under /root):
@@ -70,7 +73,8 @@ from pathlib import Path
 
 plan = json.loads(sys.argv[1])
 result = {"uid": os.getuid(), "python": sys.executable, "starts": [], "calls": [],
-          "runs": [], "grades": [], "allow_unconfined": False, "notes": []}
+          "runs": [], "run_cpu": [], "grades": [], "grade_cpu": [], "allow_unconfined": False,
+          "notes": []}
 status = dict(line.split(":\t", 1) for line in Path("/proc/self/status").read_text().splitlines()
               if ":\t" in line)
 result["process"] = {key: status.get(key, "?").strip()
@@ -122,12 +126,19 @@ finally:
     zygote.close()
 
 
+def cpu_seconds():
+    """CPU time of this driver's cgroup so far: dlgrade's whole tree, workers included."""
+    return int(Path(plan["cpu_file"]).read_text()) / 1e9 if plan["cpu_file"] else 0.0
+
+
 def dlgrade(*args):
-    """Run dlgrade; on a refusal (exit 3), once more with --allow-unconfined."""
+    """Run dlgrade: wall and CPU seconds, and its output. On a refusal (exit 3), once more
+    with --allow-unconfined."""
     command = [str(Path(sys.executable).parent / "dlgrade"), *args]
     flag = ["--allow-unconfined"] if result["allow_unconfined"] else []
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     done = subprocess.run(command + flag, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     if done.returncode == 3 and not flag:
         result["allow_unconfined"] = True
         result["notes"].append("refused: " + done.stderr.strip().splitlines()[0])
@@ -135,28 +146,30 @@ def dlgrade(*args):
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command + flag)} exited {done.returncode}: "
                            f"{(done.stderr or done.stdout).strip()[-2000:]}")
-    return time.perf_counter() - started, done.stdout
+    return wall, cpu, done.stdout
 
 
 if "error" not in result:
     try:
         for _ in range(plan["runs"]):
-            seconds, output = dlgrade("run", plan["toy"], plan["reference"], "--json")
+            seconds, cpu, output = dlgrade("run", plan["toy"], plan["reference"], "--json")
             graded = json.loads(output)
             if graded["status"] != "graded" or graded["score"] != graded["max_score"]:
                 raise RuntimeError(f"the reference got {graded['status']} "
                                    f"{graded['score']}/{graded['max_score']}")
             result["runs"].append(seconds)
+            result["run_cpu"] += [cpu] if plan["cpu_file"] else []
             result["run_sandbox"] = graded.get("sandbox")
         for _ in range(plan["grades"]):
-            seconds, _ = dlgrade("grade", plan["toy"], plan["batch"], "-o", plan["out"],
-                                 "--jobs", "2", "--force")
+            seconds, cpu, _ = dlgrade("grade", plan["toy"], plan["batch"], "-o", plan["out"],
+                                      "--jobs", "2", "--force")
             with open(Path(plan["out"]) / "gradebook.csv") as handle:
                 rows = list(csv.DictReader(handle))
             graded = sum(row["status"] == "graded" for row in rows)
             if graded != plan["count"]:
                 raise RuntimeError(f"{graded} of {plan['count']} submissions graded")
             result["grades"].append(seconds)
+            result["grade_cpu"] += [cpu] if plan["cpu_file"] else []
     except Exception as error:
         result["error"] = f"{type(error).__name__}: {error}"
 print("RESULT " + json.dumps(result))
@@ -303,25 +316,57 @@ def build_batch(folder: Path, count: int) -> None:
         (folder / f"student_{number:03d}.ipynb").write_text(json.dumps(notebook))
 
 
-def run_driver(setting: Setting, driver: Path, plan: dict, scratch: Path) -> dict:
+def cpu_cgroup() -> Path | str:
+    """A cpuacct cgroup (v1) of our own, or why there is none: the drivers run in it, so
+    that the CPU time of dlgrade's whole tree, sandbox workers included, can be read."""
+    for hierarchy in ("cpuacct", "cpu,cpuacct"):
+        base = Path("/sys/fs/cgroup") / hierarchy
+        if (base / "cpuacct.usage").exists():
+            folder = base / f"dlgrade-bench-{os.getpid()}"
+            try:
+                folder.mkdir()
+            except OSError as error:
+                return f"cannot create {folder}: {error.strerror}"
+            return folder
+    return "no cgroup v1 cpuacct hierarchy under /sys/fs/cgroup"
+
+
+def remove_cgroup(folder: Path) -> None:
+    for _ in range(50):  # the last workers may take a moment to leave it
+        try:
+            folder.rmdir()
+            return
+        except OSError:
+            time.sleep(0.1)
+    print(f"note: could not remove the cgroup {folder} (processes still in it?)")
+
+
+def run_driver(setting: Setting, driver: Path, plan: dict, scratch: Path,
+               cgroup: Path | None) -> dict:
     """One round of ``setting``: the driver's result (with ``error`` when it failed)."""
+    entry = pwd.getpwnam(setting.user) if setting.user else None
     slug = setting.name.replace(" ", "").replace(",", "-")
     home, out = scratch / f"home-{slug}", scratch / f"out-{slug}"
     for folder in (home, out):
         folder.mkdir(exist_ok=True)
-        if setting.user:
-            entry = pwd.getpwnam(setting.user)
+        if entry is not None:
             os.chown(folder, entry.pw_uid, entry.pw_gid)
     env = {"PATH": f"{setting.python.parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(home),
            "LANG": "C.UTF-8", "DLGRADE_SERVER": "0"}
     command = [*setting.wrap, str(setting.python), str(driver),
                json.dumps({**plan, "out": str(out)})]
-    user = {}
-    if setting.user:
-        entry = pwd.getpwnam(setting.user)
-        user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def enter():  # in the child, before exec: join the cgroup as root, then become the user
+        if cgroup is not None:
+            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        if entry is not None:
+            os.setgroups([])
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env, cwd=scratch, start_new_session=True, **user)
+                               text=True, env=env, cwd=scratch, start_new_session=True,
+                               preexec_fn=enter)
     try:
         stdout, stderr = process.communicate(timeout=DRIVER_TIMEOUT)
     except BaseException:  # a timeout or Ctrl-C: stop the driver and what it started
@@ -342,20 +387,29 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def per_minute(setting: Setting, count: int) -> list[float]:
-    return [count / seconds * 60 for seconds in setting.samples("grades")]
+def spread(values: list[float], scale: float = 1, digits: int = 2) -> str:
+    """``median (min-max)`` of ``values`` times ``scale``."""
+    if not values:
+        return "-"
+    values = [v * scale for v in values]
+    return (f"{statistics.median(values):.{digits}f} "
+            f"({min(values):.{digits}f}-{max(values):.{digits}f})")
 
 
-def round_ratios(numerator: Setting, denominator: Setting, count: int) -> list[float]:
-    """Grading throughput of one setting over another's, round by round (same minutes)."""
-    ratios = []
-    for mine, theirs in zip(numerator.rounds, denominator.rounds, strict=False):
-        if mine.get("grades") and theirs.get("grades"):
-            ratios.append(statistics.median(theirs["grades"]) / statistics.median(mine["grades"]))
-    return ratios
+def round_ratios(setting: Setting, previous: Setting, key: str) -> list[float]:
+    """``previous``'s median of ``key`` (seconds) over ``setting``'s, round by round: a
+    throughput ratio of two settings measured a minute apart."""
+    return [statistics.median(theirs[key]) / statistics.median(mine[key])
+            for mine, theirs in zip(setting.rounds, previous.rounds, strict=False)
+            if mine.get(key) and theirs.get(key)]
 
 
-def describe_round(setting: Setting, result: dict, count: int) -> str:
+def median_ratio(setting: Setting, previous: Setting, key: str) -> str:
+    ratios = [] if setting is previous else round_ratios(setting, previous, key)
+    return f"{statistics.median(ratios):.2f}" if ratios else "-"
+
+
+def describe_round(result: dict, count: int) -> str:
     if "error" in result and not result.get("starts"):
         return f"FAILED: {result['error']}"
     parts = []
@@ -365,6 +419,8 @@ def describe_round(setting: Setting, result: dict, count: int) -> str:
             parts.append(f"{statistics.median(result[key]) * scale:.2f} {unit}")
     if result.get("grades"):
         parts.append(f"{count / statistics.median(result['grades']) * 60:.0f} submissions/min")
+    if result.get("grade_cpu"):
+        parts.append(f"{statistics.median(result['grade_cpu']) / count:.3f} CPU s/submission")
     if "error" in result:
         parts.append(f"then FAILED: {result['error']}")
     return ", ".join(parts)
@@ -373,10 +429,10 @@ def describe_round(setting: Setting, result: dict, count: int) -> str:
 def print_settings(settings: list[Setting]) -> None:
     print("\nsettings (as each driver saw itself and its workers):")
     for setting in settings:
-        if setting.why_not:
+        if not setting.rounds:
             print(f"  {setting.name}: not measured: {setting.why_not}")
             continue
-        first = setting.rounds[0] if setting.rounds else {}
+        first = setting.rounds[0]
         process = first.get("process", {})
         sandbox = setting.last("sandbox")
         print(f"  {setting.name}: uid {first.get('uid')}, {first.get('python')}, CapEff "
@@ -387,8 +443,8 @@ def print_settings(settings: list[Setting]) -> None:
                   f"{setting.last('probe_ms'):.1f} ms")
             for layer, why in sandbox["missing"].items():
                 print(f"      missing {layer}: {why}")
-        else:
-            print("    (no confinement levels in this tree: namespaces and nobody as root)")
+        elif "error" not in first:
+            print("    (no confinement levels in this tree: namespaces, and nobody as root)")
         graded_as = setting.last("run_sandbox")
         if graded_as:
             print(f"    dlgrade run results record: level {graded_as.get('level')}, required "
@@ -405,12 +461,14 @@ def print_settings(settings: list[Setting]) -> None:
 
 def print_table(settings: list[Setting], count: int) -> None:
     previous = next(s for s in settings if s.name == "previous")
-    header = (f"{'setting':<20} {'level':<10} {'start ms':>15} {'call ms':>13} "
-              f"{'run s/submission':>19} {'grade -j2 subs/min':>19} {'vs prev':>8}  layers")
-    print(f"\n{header}\n{'':<31}{'median   p90':>15} {'median  p90':>13} {'median (min-max)':>19} "
-          f"{'median (min-max)':>19}\n{'-' * len(header)}")
+    print(f"\n{'':<31}{'worker start ms':>16} {'call ms':>11} {'dlgrade run':>28} "
+          f"{'dlgrade grade --jobs 2':>29} {'vs previous':>12}\n"
+          f"{'setting':<20} {'level':<10}{'median':>10} {'p90':>5} {'median':>6} {'p90':>4} "
+          f"{'s/submission':>18} {'CPU s':>9} {'submissions/min':>18} {'CPU s/sub':>10} "
+          f"{'wall':>6} {'CPU':>5}  layers")
+    print("-" * 200)
     for setting in settings:
-        if setting.why_not or not setting.samples("starts"):
+        if not setting.samples("starts"):
             why = setting.why_not or (setting.rounds[-1].get("error") if setting.rounds else "")
             print(f"{setting.name:<20} not measured: {why}")
             continue
@@ -419,19 +477,21 @@ def print_table(settings: list[Setting], count: int) -> None:
         layers = ",".join(sandbox["layers"]) if sandbox else "(before levels)"
         starts = [v * 1000 for v in setting.samples("starts")]
         calls = [v * 1000 for v in setting.samples("calls")]
-        runs, rates = setting.samples("runs"), per_minute(setting, count)
-        run = (f"{statistics.median(runs):.2f} ({min(runs):.2f}-{max(runs):.2f})"
-               if runs else "-")
-        rate = (f"{statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f})"
-                if rates else "-")
-        ratios = [] if setting is previous else round_ratios(setting, previous, count)
-        ratio = f"{statistics.median(ratios):.2f}" if ratios else "-"
+        rates = [count / seconds * 60 for seconds in setting.samples("grades")]
+        run_cpu, grade_cpu = setting.samples("run_cpu"), setting.samples("grade_cpu")
         unconfined = "*" if any(r.get("allow_unconfined") for r in setting.rounds) else ""
-        print(f"{setting.name + unconfined:<20} {level:<10} "
-              f"{statistics.median(starts):7.1f} {percentile(starts, 0.9):6.1f} "
-              f"{statistics.median(calls):6.2f} {percentile(calls, 0.9):6.2f} "
-              f"{run:>19} {rate:>19} {ratio:>8}  {layers}")
-    print("vs prev: grading throughput (dlgrade grade --jobs 2) over the previous sandbox's, "
+        print(f"{setting.name + unconfined:<20} {level:<10}"
+              f"{statistics.median(starts):10.1f} {percentile(starts, 0.9):5.1f} "
+              f"{statistics.median(calls):6.2f} {percentile(calls, 0.9):4.2f} "
+              f"{spread(setting.samples('runs')):>18} "
+              f"{statistics.median(run_cpu) if run_cpu else float('nan'):9.2f} "
+              f"{spread(rates, digits=0):>18} "
+              f"{statistics.median(grade_cpu) / count if grade_cpu else float('nan'):10.3f} "
+              f"{median_ratio(setting, previous, 'grades'):>6} "
+              f"{median_ratio(setting, previous, 'grade_cpu'):>5}  {layers}")
+    print("median (min-max) over every repetition; CPU: user + system seconds of the command's "
+          "whole process tree, workers included (cpuacct cgroup)\nvs previous: throughput of "
+          "dlgrade grade --jobs 2 over the previous sandbox's, by wall clock and by CPU time, "
           "median of the rounds' ratios")
     if any(any(r.get("allow_unconfined") for r in s.rounds) for s in settings):
         print("*: graded with --allow-unconfined")
@@ -440,29 +500,35 @@ def print_table(settings: list[Setting], count: int) -> None:
 def print_verdict(settings: list[Setting], count: int) -> None:
     full = next(s for s in settings if s.name == "full")
     previous = next(s for s in settings if s.name == "previous")
-    ratios = round_ratios(full, previous, count)
-    pairs = [(statistics.median(p["runs"]), statistics.median(f["runs"]))
-             for f, p in zip(full.rounds, previous.rounds, strict=False)
-             if f.get("runs") and p.get("runs")]
-    if not ratios:
+    wall = round_ratios(full, previous, "grades")
+    if not wall:
         print("\nfull/previous: not measured (see above)")
         return
-    verdict = "met" if statistics.median(ratios) >= TARGET else "NOT met"
-    print(f"\nfull/previous, grading throughput (dlgrade grade --jobs 2): "
-          f"{statistics.median(ratios):.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)}); "
-          f"target >= {TARGET:.2f}: {verdict}")
-    best = max(per_minute(full, count)) / max(per_minute(previous, count))
-    print(f"  best of each (other load only ever slows a run down): {best:.2f} "
-          f"({max(per_minute(full, count)):.0f} vs {max(per_minute(previous, count)):.0f} "
-          f"submissions/min)")
-    run_ratios = [theirs / mine for theirs, mine in pairs]
-    print(f"full/previous, dlgrade run throughput (in-process): "
-          f"{statistics.median(run_ratios):.2f} "
-          f"(rounds: {', '.join(f'{r:.2f}' for r in run_ratios)}); best of each "
-          f"{min(previous.samples('runs')) / min(full.samples('runs')):.2f}")
-    starts = [statistics.median(s.samples("starts")) for s in (full, previous)]
-    print(f"full/previous, one worker start: {starts[0] / starts[1]:.2f}x the time "
-          f"({starts[0] * 1000:.1f} ms vs {starts[1] * 1000:.1f} ms)")
+
+    def listed(ratios):
+        return ", ".join(f"{r:.2f}" for r in ratios)
+
+    verdict = "met" if statistics.median(wall) >= TARGET else "NOT met"
+    print(f"\nfull/previous, grading throughput (dlgrade grade --jobs 2), target >= "
+          f"{TARGET:.2f}:\n  by wall clock: {statistics.median(wall):.2f} (rounds: "
+          f"{listed(wall)}): {verdict}")
+    best = min(previous.samples("grades")) / min(full.samples("grades"))
+    print(f"  best of each (other load only ever slows a run down): {best:.2f}")
+    cpu = round_ratios(full, previous, "grade_cpu")
+    if cpu:
+        verdict = "met" if statistics.median(cpu) >= TARGET else "NOT met"
+        print(f"  by CPU time per submission (less sensitive to other load): "
+              f"{statistics.median(cpu):.2f} (rounds: {listed(cpu)}): {verdict}")
+    runs = round_ratios(full, previous, "runs")
+    print(f"full/previous, dlgrade run (in-process) throughput: {statistics.median(runs):.2f} "
+          f"by wall clock (rounds: {listed(runs)})", end="")
+    run_cpu = round_ratios(full, previous, "run_cpu")
+    print(f", {statistics.median(run_cpu):.2f} by CPU time" if run_cpu else "")
+    starts = round_ratios(previous, full, "starts")
+    print(f"full/previous, one worker start: {statistics.median(starts):.2f}x the time "
+          f"(rounds: {listed(starts)}); "
+          f"{statistics.median(full.samples('starts')) * 1000:.1f} ms vs "
+          f"{statistics.median(previous.samples('starts')) * 1000:.1f} ms")
 
 
 def main() -> None:
@@ -485,6 +551,10 @@ def main() -> None:
     print(f"{rounds} interleaved round(s) of: {per_round['starts']} worker starts, "
           f"{per_round['calls']} calls, {per_round['runs']} x dlgrade run, "
           f"{per_round['grades']} x dlgrade grade of {count} submissions --jobs 2 --force")
+    cgroup = cpu_cgroup()
+    if not isinstance(cgroup, Path):
+        print(f"CPU time: not measured ({cgroup})")
+        cgroup = None
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-sandbox-") as scratch:
         scratch = Path(scratch)
         scratch.chmod(0o755)  # the non-root settings read the driver and the batch
@@ -493,20 +563,24 @@ def main() -> None:
         build_batch(scratch / "batch", count)
         plan = {**per_round, "toy": str(TOY), "reference": str(TOY / "examples" /
                                                                "reference.ipynb"),
-                "batch": str(scratch / "batch"), "count": count}
-        for number in range(rounds):
-            order = settings if number % 2 == 0 else settings[::-1]
-            for setting in order:
-                if setting.why_not:
-                    continue
-                started = time.perf_counter()
-                result = run_driver(setting, driver, plan, scratch)
-                if "error" in result and not result.get("starts"):
-                    setting.why_not = result["error"]  # it cannot run here: not again
-                setting.rounds.append(result)
-                print(f"  round {number + 1}/{rounds} {setting.name:<20} "
-                      f"({time.perf_counter() - started:5.1f} s): "
-                      f"{describe_round(setting, result, count)}", flush=True)
+                "batch": str(scratch / "batch"), "count": count,
+                "cpu_file": str(cgroup / "cpuacct.usage") if cgroup else None}
+        try:
+            for number in range(rounds):
+                for setting in settings if number % 2 == 0 else settings[::-1]:
+                    if setting.why_not:
+                        continue
+                    started = time.perf_counter()
+                    result = run_driver(setting, driver, plan, scratch, cgroup)
+                    if "error" in result and not result.get("starts"):
+                        setting.why_not = result["error"]  # it cannot run here: not again
+                    setting.rounds.append(result)
+                    print(f"  round {number + 1}/{rounds} {setting.name:<20} "
+                          f"({time.perf_counter() - started:5.1f} s): "
+                          f"{describe_round(result, count)}", flush=True)
+        finally:
+            if cgroup:
+                remove_cgroup(cgroup)
     print_settings(settings)
     print_table(settings, count)
     print_verdict(settings, count)

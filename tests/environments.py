@@ -39,10 +39,10 @@ class Environment:
     layers: frozenset         # layers it must report
     missing: frozenset        # layers it must report missing
 
-    def command(self, venv: Path, *args: str) -> list[str]:
+    def command(self, venv: Path, *args: str, program: str = "dlgrade") -> list[str]:
         python = str(venv / "bin" / "python")
         prefix = [part.replace("{python}", python) for part in self.prefix]
-        return [*prefix, str(venv / "bin" / "dlgrade"), *args]
+        return [*prefix, str(venv / "bin" / program), *args]
 
 
 def _seccomp(filter_name: str) -> tuple[str, ...]:
@@ -128,10 +128,10 @@ def ta_user() -> pwd.struct_passwd:
 
 
 def run(environment: Environment, venv: Path, args: list[str], cwd: Path, env: dict,
-        timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``dlgrade ARGS`` in ``environment``, in its own session, killed whole if it
-    overruns."""
-    command = environment.command(venv, *args)
+        timeout: float = 300, program: str = "dlgrade") -> subprocess.CompletedProcess:
+    """Run ``dlgrade ARGS`` (or another of the venv's commands) in ``environment``, in its own
+    session, killed whole if it overruns."""
+    command = environment.command(venv, *args, program=program)
     if environment.user:
         user = ta_user()
         command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",

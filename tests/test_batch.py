@@ -276,9 +276,12 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_is_done(course, tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(CORPUS / "gradcheck", inbox)
     out = tmp_path / "out"
+    # As from a terminal: Ctrl-C's default action (a test run started in the background of a
+    # shell would otherwise hand an ignored SIGINT down to the command).
     process = subprocess.Popen([DLGRADE, "grade", str(course), str(inbox), "-o", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while len(list((out / ".dlgrade").glob("*.json"))) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -240,7 +240,9 @@ def test_attacks_gain_nothing_and_the_level_is_stated(environment, venv, class_f
         assert sandbox["level"] == environment.level, (name, sandbox)
         assert environment.layers <= set(sandbox["layers"]), sandbox
         assert environment.missing <= set(sandbox["missing"]), sandbox
-        assert rows[name]["sandbox"] == environment.level
+        feedback = (out / "feedback" / f"{name}.md").read_text()
+        assert f"Sandbox: {environment.level} (" in feedback
+    assert f"<td>{environment.level}</td>" in (out / "report.html").read_text()
     assert SECRET not in _outputs_text(out)
     assert listener.connections == 0
     assert (class_folder / "canary" / "keep.txt").read_text() == "keep me"
@@ -279,3 +281,42 @@ def test_allow_unconfined_grades_and_every_result_records_it(venv, class_folder)
     assert result["sandbox"]["required"] == "contained"
     assert result["sandbox"]["allowed_unconfined"] is True
     assert {"namespaces", "landlock", "uid"} <= set(result["sandbox"]["missing"])
+
+
+def _toy_autograder_zip(folder: Path) -> Path:
+    from grader.core.settings import load_assignment
+    from grader.platforms.otter import autograder_zip
+
+    path = folder / "toy-autograder.zip"
+    path.write_bytes(autograder_zip(load_assignment(str(folder / "course" / "assignments" /
+                                                        "toy"))))
+    return path
+
+
+def test_the_otter_plugin_refuses_below_the_level_rather_than_score_zero(venv, class_folder):
+    """On Gradescope or ``otter run``, a machine below the level makes the autograder fail
+    with how it is misconfigured; it never hands the student a 0."""
+    archive = _toy_autograder_zip(class_folder)
+    write_notebook(class_folder / "inbox" / "toy.ipynb", [CORRECT])
+    (class_folder / "otter-out").mkdir()
+    own(class_folder, UNCONFINED)
+    done = run(UNCONFINED, venv, ["run", "-a", str(archive), "-o", "otter-out", "--no-logo",
+                                  "inbox/toy.ipynb"], class_folder, {}, program="otter")
+    assert done.returncode != 0
+    assert "the autograder is misconfigured: refusing to grade" in done.stderr
+    assert not (class_folder / "otter-out" / "results.json").exists()
+
+
+def test_the_otter_plugin_states_the_level_in_its_results(venv, class_folder):
+    archive = _toy_autograder_zip(class_folder)
+    write_notebook(class_folder / "inbox" / "toy.ipynb", [CORRECT])
+    (class_folder / "otter-out").mkdir()
+    docker = next(e for e in environments() if e.name.startswith("Docker"))
+    own(class_folder, docker)
+    done = run(docker, venv, ["run", "-a", str(archive), "-o", "otter-out", "--no-logo",
+                              "inbox/toy.ipynb"], class_folder, {}, program="otter")
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((class_folder / "otter-out" / "results.json").read_text())
+    assert sum(test["score"] for test in results["tests"] if "score" in test) == TOY_MAX
+    assert "sandbox: contained (landlock, landlock-scope, seccomp, uid" in \
+        results.get("output", ""), results

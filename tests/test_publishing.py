@@ -48,8 +48,10 @@ def test_publish_from_a_clean_checkout_writes_the_outputs(published):
     assert {"run_autograder", "otter_config.json", "environment.yml",
             "files/dlgrade-course/solutions/gradcheck.py", "files/dlgrade-src/pyproject.toml",
             "files/dlgrade-src/grader/otter_bridge.py"} <= names
-    # The grading image installs dlgrade from the copy inside the zip.
+    # The grading image installs dlgrade from the copy inside the zip, and lets the workers'
+    # own uids reach the Python installation under /root.
     assert "/autograder/source/files/dlgrade-src" in archive.read("environment.yml").decode()
+    assert archive.read("setup.sh").decode().rstrip().endswith("chmod o+x /root")
     assert not any("/examples/" in name for name in names)
     config = json.loads(archive.read("otter_config.json"))
     assert config["plugins"] == [

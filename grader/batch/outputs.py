@@ -90,12 +90,11 @@ def _csv(rows: list[list]) -> str:
 
 
 def _gradebook(questions: list[str], collection: Collection, records: dict) -> str:
-    rows = [["submission", *questions, "total", "max_total", "status", "sandbox"]]
+    rows = [["submission", *questions, "total", "max_total", "status"]]
     for submission in collection.submissions:
         result = records[submission.student]["result"]
         rows.append([submission.student, *_question_scores(result, questions),
-                     _num(result["score"]), _num(result["max_score"]), result["status"],
-                     (result.get("sandbox") or {}).get("level", "")])
+                     _num(result["score"]), _num(result["max_score"]), result["status"]])
     return _csv(rows)
 
 
@@ -146,6 +145,7 @@ def _report(assignment, collection: Collection, records: dict) -> str:
         "questions": questions, "tests": tests, "look": look,
         "rows": [{"student": s.student, "source": s.source, "status": r["result"]["status"],
                   "score": _num(r["result"]["score"]), "seconds": round(r.get("seconds", 0), 2),
+                  "sandbox": (r["result"].get("sandbox") or {}).get("level", "not run"),
                   "scores": {q: _num(v["score"]) for q, v in r["result"]["questions"].items()}}
                  for s, r in ordered],
         "question_ids": [q["id"] for q in questions],

@@ -28,6 +28,14 @@ TESTS_README = ("Otter runs no test of its own for this assignment: the dlgrade 
                 "submission in a sandbox with the hidden suite in files/dlgrade-course.\n")
 
 
+SETUP_ADDITION = """
+# dlgrade: each worker runs as a uid of its own (Gradescope grades as root), and must reach
+# the Python installation in /root/miniforge3: let other users pass through /root (its
+# listing stays private).
+chmod o+x /root
+"""
+
+
 def check_file(question: str, public_source: str) -> str:
     """An Otter exception-format test file that runs ``question``'s public checks."""
     return (
@@ -73,8 +81,11 @@ def autograder_zip(assignment: Assignment) -> bytes:
         finally:
             os.chdir(cwd)
         # Otter needs a tests/ folder; it holds no test of Otter's: every point is dlgrade's.
+        archive = zipfile.ZipFile(staging / "autograder.zip")
+        setup = archive.read("setup.sh").decode() + SETUP_ADDITION
         return normalise_zip((staging / "autograder.zip").read_bytes(),
-                             {"tests/README.txt": TESTS_README.encode()})
+                             {"tests/README.txt": TESTS_README.encode(),
+                              "setup.sh": setup.encode()})
 
 
 def _copy_package(project: Path, target: Path) -> None:
@@ -110,9 +121,14 @@ class DlgradePlugin(AbstractOtterPlugin):
     """Runs in Otter's grading process (``otter run``, Gradescope); grades with dlgrade."""
 
     def before_grading(self, config):
-        """Before any student code could run: lock the course files, start the sandbox."""
+        """Before any student code could run: start the sandbox, check that it reaches the
+        level the assignment requires (else the autograder fails, saying how this grading
+        image is misconfigured: never a 0 for the student), lock the course files."""
         from grader.core.grading import start_sandbox
         from grader.core.settings import load_assignment
+        from grader.sandbox import SandboxRefused, probe
+
+        self.zygote = start_sandbox()
 
         course = Path(self.submission_path).parent / COURSE_FOLDER
         if os.geteuid() == 0:  # where the OS refuses namespaces, permissions still hide them
@@ -121,9 +137,14 @@ class DlgradePlugin(AbstractOtterPlugin):
                     os.chmod(path, 0o700)
         self.assignment = load_assignment(str(course / "assignments" /
                                               self.plugin_config["assignment"]))
+        try:
+            self.assignment.policy.check(probe(self.zygote)[0])
+        except SandboxRefused as error:
+            self.zygote.close()
+            print(f"dlgrade: the autograder is misconfigured: {error}", file=sys.stderr)
+            raise
         if self.plugin_config.get("secret"):
             os.environ["DLGRADE_SECRET"] = self.plugin_config["secret"]
-        self.zygote = start_sandbox()
 
     def before_execution(self, submission):
         """Otter executes nothing of the student's: the sandbox runs the submission instead."""
@@ -133,6 +154,7 @@ class DlgradePlugin(AbstractOtterPlugin):
 
     def after_grading(self, results):
         from grader.core.grading import grade_submission
+        from grader.core.results import sandbox_line
 
         try:
             result = grade_submission(self.assignment, Path(self.submission_path), self.zygote)
@@ -140,8 +162,8 @@ class DlgradePlugin(AbstractOtterPlugin):
             self.zygote.close()
         results.results = {question: _question_file(question, result)
                            for question in result.questions}
-        if result.message:
-            results.set_output(result.message)
+        sandbox = sandbox_line(result.sandbox) if result.sandbox else None
+        results.set_output("\n".join(filter(None, [result.message, sandbox])))
         print(f"dlgrade: {result.status}, {result.score:g} / {result.max_score:g}",
               file=sys.stderr)
 

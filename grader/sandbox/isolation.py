@@ -10,6 +10,7 @@ were applied add up to.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import resource
@@ -73,6 +74,7 @@ class Confinement:
     missing: dict[str, str] = field(default_factory=dict)
     uid: int | None = None  # the worker's own uid, when the grader could give it one
     own_user_namespace: bool = False  # a user namespace made for this worker alone
+    uid_taken: bool = False  # the worker runs as ``uid``
 
     def applied(self, layer: str) -> None:
         if layer not in self.layers:
@@ -103,11 +105,13 @@ def prctl(option: int, value: int) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
 
 
-def become(uid: int) -> None:
+def become(uid: int, confinement: Confinement | None = None) -> None:
     """Take ``uid`` as real, effective and saved uid and gid, with no groups: no way back."""
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+    if confinement is not None and uid == confinement.uid:
+        confinement.uid_taken = True
 
 
 # ---------------------------------------------------------------- namespaces
@@ -126,19 +130,21 @@ def enter_namespaces(confinement: Confinement) -> None:
         except OSError as error:
             refused = error.strerror
         if confinement.uid is not None:
-            become(confinement.uid)
+            become(confinement.uid, confinement)
+            prctl(PR_SET_DUMPABLE, 1)  # a uid change clears it; writing our maps needs it
     else:
         refused = None
     uid, gid = os.geteuid(), os.getegid()
     try:
         unshare(NAMESPACES | CLONE_NEWUSER)
-        Path("/proc/self/setgroups").write_text("deny")
-        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
     except OSError as error:
         why = f"user namespaces: {error.strerror}"
         confinement.lacks("namespaces", f"{refused}; {why}" if refused else why)
         return
+    # In the namespace now: without maps it would run as the overflow uid, so fail loudly.
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
     confinement.applied("namespaces")
     confinement.own_user_namespace = True
 
@@ -152,8 +158,11 @@ def visible_paths() -> list[str]:
     return sorted(p for p in {*SYSTEM_FOLDERS, *etc, *python_paths()} if os.path.exists(p))
 
 
+@functools.cache
 def python_paths() -> list[str]:
-    """This Python installation: its prefixes, site-packages and the path entries inside."""
+    """This Python installation: its prefixes, site-packages and the path entries inside.
+    Computed once, as the grader (the fork server calls it before any worker exists): a
+    worker's uid may not even see these folders."""
     import site
 
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
@@ -176,10 +185,11 @@ def confine_filesystem(hidden: list[Path], confinement: Confinement, workdir: Pa
                        limits: Limits) -> Path:
     """Pivot into a new root that holds only ``visible_paths()`` (read-only), a private /proc,
     /tmp, /var/tmp and /dev/shm; cover ``hidden`` should any of it lie inside what is visible.
-    Return the working folder: a fresh /tmp/work, or ``workdir`` where there is no root of our
-    own."""
+    Return the working folder: a fresh /tmp/work, or ``workdir``, made now, where there is no
+    root of our own."""
     if "namespaces" not in confinement.layers:
         confinement.lacks("filesystem", "needs a mount namespace")
+        workdir.mkdir(mode=0o700)
         return workdir
     try:
         mount("none", "/", None, MS_REC | MS_PRIVATE)
@@ -191,6 +201,7 @@ def confine_filesystem(hidden: list[Path], confinement: Confinement, workdir: Pa
             _hide(path)
     except OSError as error:
         confinement.lacks("filesystem", error.strerror or str(error))
+        workdir.mkdir(mode=0o700)
         return workdir
     confinement.applied("filesystem")
     private = Path("/tmp/work")
@@ -236,7 +247,8 @@ def _pivot_into(root: str) -> None:
     os.mkdir(f"{root}/.old")
     number = PIVOT_ROOT_SYSCALL.get(platform.machine())
     if number is None or _libc.syscall(number, root.encode(), f"{root}/.old".encode()) != 0:
-        raise OSError(ctypes.get_errno(), "pivot_root")
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"pivot_root: {os.strerror(errno)}")
     os.chdir("/")
     _check(_libc.umount2(b"/.old", MNT_DETACH), "umount /.old")
     os.rmdir("/.old")
@@ -271,26 +283,28 @@ def drop_privileges(workdir: Path, limits: Limits, confinement: Confinement,
     own uid where the grader could claim one, else ``nobody``; and a process quota of its own.
     """
     own_user_namespace = confinement.own_user_namespace
-    if os.geteuid() == 0 and not _in_user_namespace():
+    if os.geteuid() == 0 and not own_user_namespace:
         uid = confinement.uid if confinement.uid is not None else NOBODY
-        os.chown(workdir, uid, uid)
-        become(uid)
-    elif os.geteuid() == 0 and "namespaces" in confinement.layers:
-        # Root only inside a user namespace: nest one more, so that the hiding mounts are
-        # locked (they cannot be unmounted from the child namespace) and the process count
-        # starts from nothing.
+        try:
+            os.chown(workdir, uid, uid)
+            become(uid, confinement)
+        except OSError as error:  # uid 0 of a user namespace that maps no other uid
+            confinement.lacks("uid", f"cannot become uid {uid} here ({error.strerror})")
+    if os.geteuid() == 0 and "namespaces" in confinement.layers:
+        # Root inside a user namespace: nest one more, so that the hiding mounts are locked
+        # (they cannot be unmounted from the child namespace) and the process count starts
+        # from nothing.
         try:
             unshare(CLONE_NEWUSER | CLONE_NEWNS)
             own_user_namespace = True
         except OSError as error:
             confinement.lacks("filesystem", f"mounts not locked ({error.strerror})")
-    kernel_uid = _kernel_uid()
-    if confinement.uid is not None and kernel_uid == confinement.uid:
+    if confinement.uid_taken:
         confinement.applied("uid")
-    elif kernel_uid == NOBODY:
+    elif os.geteuid() == NOBODY:
         confinement.lacks("uid", "no uid of its own was free: workers share nobody's")
     else:
-        confinement.lacks("uid", f"the worker runs as the grader's own uid ({kernel_uid}): "
+        confinement.lacks("uid", f"the worker runs as the grader's own uid ({grader_uid}): "
                                  "grade as root to give each worker a uid of its own")
     # RLIMIT_NPROC counts per uid and user namespace: alone there, the quota is the worker's.
     alone = "uid" in confinement.layers or own_user_namespace

@@ -23,10 +23,12 @@ ADVICE = {
                   "(sysctl -w kernel.unprivileged_userns_clone=1, user.max_user_namespaces=15000; "
                   "Ubuntu 24.04+: kernel.apparmor_restrict_unprivileged_userns=0); in Docker: "
                   "docker run --cap-add SYS_ADMIN --security-opt seccomp=unconfined "
-                  "--security-opt apparmor=unconfined",
+                  "--security-opt apparmor=unconfined (as a non-root user, also "
+                  "--security-opt systempaths=unconfined); see docker/README.md",
     "filesystem": "needs the namespaces layer (a mount namespace)",
     "landlock": "a Linux kernel 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y "
-                "and landlock in the lsm= boot parameter); Docker 20.10+ lets it through",
+                "and landlock in the lsm= boot parameter); Docker's default seccomp profile "
+                "allows it since 2022 (moby#43199)",
     "landlock-scope": "a Linux kernel 6.12 or newer (Landlock ABI 6) scopes signals and "
                       "abstract sockets to the worker",
     "seccomp": "a Linux kernel with seccomp filters (CONFIG_SECCOMP_FILTER=y)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 import shutil
 import signal
 import socket
@@ -80,6 +81,7 @@ def _serve_forks(control: socket.socket) -> None:
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
         isolation.scrub_secret_environment()
         isolation.ROOT_MOUNTPOINT.mkdir(mode=0o755, exist_ok=True)
+        isolation.python_paths()  # as the grader: a worker's uid may not see them
         grader_uid = isolation._kernel_uid()
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -123,10 +125,8 @@ def _supervise(channel_fd: int, limits, hidden: list[str], grader_uid: int) -> N
         os.setsid()
         confinement.lacks("cgroup", isolation.cgroup_missing())
         confinement.uid, lock = _claim_uid(confinement)
-        workdir = Path(tempfile.mkdtemp(prefix="dlgrade-work-"))
-        if os.geteuid() == 0 and not isolation._in_user_namespace():
-            os.chown(workdir, *(2 * [confinement.uid if confinement.uid is not None
-                                     else isolation.NOBODY]))
+        # Made by the worker, only where it has no root of its own; removed here in any case.
+        workdir = Path(tempfile.gettempdir()) / f"dlgrade-work-{secrets.token_hex(8)}"
         pid = os.fork()
         if pid == 0:
             _start_worker(channel_fd, limits, hidden, confinement, workdir, grader_uid)
@@ -261,7 +261,7 @@ def _kill_descendants(uid: int | None) -> None:
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except OSError:  # gone already, or (without CAP_KILL) another uid's
                 pass
         while True:
             try:

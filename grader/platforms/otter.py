@@ -21,8 +21,13 @@ from pathlib import Path
 from grader.core.settings import Assignment
 
 COURSE_FOLDER = "dlgrade-course"  # inside the zip's files/, copied next to the submission
-PLUGIN = "grader.platforms.otter.DlgradePlugin"
+# At the zip's top level, so that Otter neither reads it nor copies it next to the submission:
+# whoever holds the zip (the course staff, the grading image's root) can read it; the plugin
+# reads it once its sandbox's fork server is running, then deletes it.
+SECRET_IN_ZIP = "dlgrade-secret"
 SOURCE_IN_ZIP = "dlgrade-src"
+SHADOWING = (COURSE_FOLDER, SOURCE_IN_ZIP, "tests")  # what Otter copies next to the submission
+PLUGIN = "grader.platforms.otter.DlgradePlugin"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 TESTS_README = ("Otter runs no test of its own for this assignment: the dlgrade plugin grades the "
                 "submission in a sandbox with the hidden suite in files/dlgrade-course.\n")
@@ -66,9 +71,9 @@ def autograder_zip(assignment: Assignment) -> bytes:
         _copy_package(project, staging / SOURCE_IN_ZIP)
         (staging / "tests").mkdir()  # Otter's own tests: none, every point is ours
         (staging / "requirements.txt").write_text(f"/autograder/source/files/{SOURCE_IN_ZIP}\n")
+        # The secret is not in otter_config.json, which Otter reads into its own memory (and so
+        # into every process forked from it) before any plugin runs: see SECRET_IN_ZIP.
         plugin_config = {"assignment": assignment.name}
-        if os.environ.get("DLGRADE_SECRET"):
-            plugin_config["secret"] = os.environ["DLGRADE_SECRET"]
         config = {"lang": "python", "show_stdout": False, "show_hidden": False,
                   "plugins": [{PLUGIN: plugin_config}]}
         (staging / "otter_config.json").write_text(json.dumps(config, indent=2))
@@ -83,9 +88,10 @@ def autograder_zip(assignment: Assignment) -> bytes:
         # Otter needs a tests/ folder; it holds no test of Otter's: every point is dlgrade's.
         archive = zipfile.ZipFile(staging / "autograder.zip")
         setup = archive.read("setup.sh").decode() + SETUP_ADDITION
-        return normalise_zip((staging / "autograder.zip").read_bytes(),
-                             {"tests/README.txt": TESTS_README.encode(),
-                              "setup.sh": setup.encode()})
+        extra = {"tests/README.txt": TESTS_README.encode(), "setup.sh": setup.encode()}
+        if os.environ.get("DLGRADE_SECRET"):
+            extra[SECRET_IN_ZIP] = os.environ["DLGRADE_SECRET"].encode()
+        return normalise_zip((staging / "autograder.zip").read_bytes(), extra)
 
 
 def _copy_package(project: Path, target: Path) -> None:
@@ -123,16 +129,17 @@ class DlgradePlugin(AbstractOtterPlugin):
     def before_grading(self, config):
         """Before any student code could run: start the sandbox, check that it reaches the
         level the assignment requires (else the autograder fails, saying how this grading
-        image is misconfigured: never a 0 for the student), lock the course files."""
+        image is misconfigured: never a 0 for the student), load the course from the
+        autograder's own files (never from the submission's folder), then read the secret."""
         from grader.core.grading import start_sandbox
         from grader.core.settings import load_assignment
         from grader.sandbox import SandboxRefused, probe
 
-        self.zygote = start_sandbox()
-
-        course = Path(self.submission_path).parent / COURSE_FOLDER
+        self.zygote = start_sandbox()  # first: before the secret or the course is read
+        source = Path(config.autograder_dir) / "source"
+        course = source / "files" / COURSE_FOLDER
         if os.geteuid() == 0:  # where the OS refuses namespaces, permissions still hide them
-            for path in (course, course.parent / "tests", Path(config.autograder_dir) / "source"):
+            for path in (source, Path(self.submission_path).parent / COURSE_FOLDER):
                 if path.exists():
                     os.chmod(path, 0o700)
         self.assignment = load_assignment(str(course / "assignments" /
@@ -143,8 +150,11 @@ class DlgradePlugin(AbstractOtterPlugin):
             self.zygote.close()
             print(f"dlgrade: the autograder is misconfigured: {error}", file=sys.stderr)
             raise
-        if self.plugin_config.get("secret"):
-            os.environ["DLGRADE_SECRET"] = self.plugin_config["secret"]
+        self.forged = _shadowed(source / "files", Path(self.submission_path).parent)
+        secret = source / SECRET_IN_ZIP
+        if secret.is_file():
+            os.environ["DLGRADE_SECRET"] = secret.read_text().strip()
+            secret.unlink()
 
     def before_execution(self, submission):
         """Otter executes nothing of the student's: the sandbox runs the submission instead."""
@@ -153,11 +163,17 @@ class DlgradePlugin(AbstractOtterPlugin):
         return nbformat.v4.new_notebook()
 
     def after_grading(self, results):
-        from grader.core.grading import grade_submission
+        from grader.core.grading import _ungraded, grade_submission
         from grader.core.results import sandbox_line
 
         try:
-            result = grade_submission(self.assignment, Path(self.submission_path), self.zygote)
+            if self.forged:
+                result = _ungraded(self.assignment, Path(self.submission_path), "error",
+                                   f"the upload holds {', '.join(self.forged)}, which only the "
+                                   f"autograder may provide: upload your notebook alone", False)
+            else:
+                result = grade_submission(self.assignment, Path(self.submission_path),
+                                          self.zygote)
         finally:
             self.zygote.close()
         results.results = {question: _question_file(question, result)
@@ -166,6 +182,27 @@ class DlgradePlugin(AbstractOtterPlugin):
         results.set_output("\n".join(filter(None, [result.message, sandbox])))
         print(f"dlgrade: {result.status}, {result.score:g} / {result.max_score:g}",
               file=sys.stderr)
+
+
+def _shadowed(files: Path, submitted: Path) -> list[str]:
+    """What the submission's folder holds under the autograder's own names, with other
+    content than the autograder's (Otter copies its files only where a name is free)."""
+    forged = []
+    for name in SHADOWING:
+        ours, theirs = files / name, submitted / name
+        if name == "tests":
+            ours = files.parent / "tests"
+        if theirs.exists() and _tree(ours) != _tree(theirs):
+            forged.append(f"{name}/")
+    return forged
+
+
+def _tree(folder: Path) -> dict[str, bytes] | None:
+    """A folder's content, links named as links (never followed)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return None
+    return {str(p.relative_to(folder)): b"<link>" if p.is_symlink() else
+            b"<folder>" if p.is_dir() else p.read_bytes() for p in folder.rglob("*")}
 
 
 def _question_file(question: str, result):

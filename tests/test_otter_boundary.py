@@ -1,0 +1,91 @@
+"""The Otter/Gradescope path keeps the trust boundary: the course comes only from the
+autograder's own files, an upload cannot replace it, and the course secret is not in the
+configuration Otter reads into its memory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, FIXTURES, TOY_MAX, grade_json, write_notebook
+
+from grader.core.settings import load_assignment
+from grader.platforms.otter import COURSE_FOLDER, SECRET_IN_ZIP, autograder_zip
+
+FORWARD = "import numpy as np\n\ndef affine(x, W, b):\n    return x @ W + b\n"
+OFF_BACKWARD = ("def affine_backward(dout, x, W):\n"  # wrong by values: messages show inputs
+                "    return dout @ W.T + 1e-3, x.T @ dout, dout.sum(axis=0)\n")
+
+
+@pytest.fixture
+def toy_zip(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("DLGRADE_SECRET", "zip-secret-51f0")
+    path = tmp_path / "toy-autograder.zip"
+    path.write_bytes(autograder_zip(load_assignment(str(FIXTURES / "assignments" / "toy"))))
+    return path
+
+
+def otter_run(archive: Path, submission: Path, out: Path) -> dict:
+    out.mkdir()
+    done = subprocess.run(["otter", "run", "-a", str(archive), "-o", str(out), "--no-logo",
+                           str(submission)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((out / "results.json").read_text())
+
+
+def score(results: dict) -> float:
+    return sum(test["score"] for test in results["tests"] if "score" in test)
+
+
+def test_the_secret_is_in_the_zip_but_not_in_otters_configuration(toy_zip, tmp_path):
+    archive = zipfile.ZipFile(toy_zip)
+    assert "zip-secret-51f0" not in archive.read("otter_config.json").decode()
+    assert archive.read(SECRET_IN_ZIP) == b"zip-secret-51f0"
+    assert not any(name.startswith("files/") and "secret" in name for name in archive.namelist())
+    # ...and grading uses it: the same inputs, so the same messages, as dlgrade run with it.
+    wrong = write_notebook(tmp_path / "toy.ipynb", [FORWARD + OFF_BACKWARD])
+    results = otter_run(toy_zip, wrong, tmp_path / "out")
+    ours = grade_json(wrong, env={"DLGRADE_SECRET": "zip-secret-51f0"})
+    other = grade_json(wrong, env={"DLGRADE_SECRET": "another"})
+    messages = "\n".join(str(test.get("output", "")) for test in results["tests"])
+    failed = [t["message"] for t in ours["tests"] if t["outcome"] == "failed"]
+    assert failed and all(message.splitlines()[0] in messages for message in failed)
+    assert [t["message"] for t in other["tests"]] != [t["message"] for t in ours["tests"]]
+
+
+def test_an_upload_carrying_its_own_course_gets_nothing_and_runs_nothing(toy_zip, tmp_path):
+    """A zip upload with a blank notebook and a ``dlgrade-course`` of its own (a reference
+    and a suite that pass everything, with module-level code): scored as the blank, and none
+    of its files is imported by the grader."""
+    marker = tmp_path / "the upload's code ran"
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    write_notebook(upload / "toy.ipynb", ["x = 1"])
+    fake = upload / COURSE_FOLDER
+    shutil.copytree(FIXTURES / "assignments" / "toy", fake / "assignments" / "toy",
+                    ignore=shutil.ignore_patterns("examples", "__pycache__"))
+    hostile = f"open({str(marker)!r}, 'w').write('ran')\n"
+    (fake / "solutions").mkdir()
+    (fake / "solutions" / "toy.py").write_text(hostile + "def affine(*a):\n    return 0\n")
+    for test in (fake / "assignments" / "toy" / "tests").glob("test_*.py"):
+        test.write_text(hostile + "import pytest\n\n@pytest.mark.question('q1')\n"
+                        "@pytest.mark.points(16)\ndef test_all():\n    pass\n")
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as target:
+        for path in sorted(upload.rglob("*")):
+            if path.is_file():
+                target.write(path, path.relative_to(upload).as_posix())
+    results = otter_run(toy_zip, archive, tmp_path / "out")
+    assert score(results) == 0
+    assert "only the autograder may provide" in results.get("output", "")
+    assert not marker.exists()
+
+
+def test_otter_run_scores_as_dlgrade_run_with_the_course_from_the_zip(toy_zip, tmp_path):
+    results = otter_run(toy_zip, EXAMPLES / "reference.ipynb", tmp_path / "out")
+    assert score(results) == TOY_MAX
+    assert "sandbox: full" in results.get("output", "")

@@ -180,13 +180,14 @@ def serve(where: str) -> None:
 
 def _handle(connection: socket.socket, own_fingerprint: str) -> None:
     """In a fresh fork: fork the sandbox first, then read the request and grade."""
-    from grader.core.grading import start_sandbox
+    from grader.core.grading import cap_trusted_memory, start_sandbox
 
     status = 0
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         zygote = start_sandbox()
+        cap_trusted_memory()
         connection.settimeout(REQUEST_SECONDS)
         request = _read_request(connection)
         if request.get("fingerprint") != own_fingerprint:

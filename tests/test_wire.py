@@ -7,6 +7,7 @@ import struct
 import numpy as np
 import pytest
 
+from grader.sandbox import wire
 from grader.sandbox.wire import MAGIC, MalformedReply, Opaque, decode, encode
 
 
@@ -78,3 +79,24 @@ def _npy(array, allow_pickle=False) -> bytes:
 def test_malformed_replies_are_refused(payload):
     with pytest.raises(MalformedReply):
         decode(payload)
+
+
+def _payload(text: bytes) -> bytes:
+    return MAGIC + struct.pack(">I", len(text)) + text
+
+
+def test_a_reply_of_many_small_values_is_refused_before_it_is_parsed():
+    text = b'["l", [' + b",".join([b"[\"l\", []]"] * 600_000) + b"]]"
+    assert len(text) < wire.MAX_JSON_BYTES
+    with pytest.raises(MalformedReply, match="values, over the"):
+        decode(_payload(text))
+
+
+def test_a_json_object_ends_the_parse():
+    with pytest.raises(MalformedReply, match="not valid JSON"):
+        decode(_payload(b'["l", [{}, {}]]'))
+
+
+def test_a_large_reply_of_plain_numbers_still_decodes():
+    values = [float(i) for i in range(200_000)]
+    assert decode(encode(values)) == values

@@ -115,6 +115,7 @@ def serve(requests_fd: int, replies_fd: int) -> None:
 
 
 def _in_fork(request: dict, zygote) -> dict:
+    from grader.core.grading import cap_trusted_memory
     from grader.sandbox import isolation
 
     readable, writable = os.pipe()
@@ -125,6 +126,7 @@ def _in_fork(request: dict, zygote) -> dict:
         os.close(readable)
         try:
             isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+            cap_trusted_memory()
             data = json.dumps(record(request, zygote)).encode()
         except BaseException as error:  # noqa: BLE001  (told to the grader, never lost)
             from grader.core.settings import AssignmentError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import resource
 from pathlib import Path
 
 from grader.core.loading import SubmissionUnreadable, load_submission
@@ -22,6 +23,19 @@ class _Unavailable:
         def fail(*args, **kwargs):
             raise NotGraded(self.reason)
         return fail
+
+
+TRUSTED_MEMORY_MB = 4096  # address space of a process grading one submission
+
+
+def cap_trusted_memory() -> None:
+    """Bound this trusted process's address space: whatever one submission sends back, it
+    cannot make its grading process starve the others (a MemoryError is that one
+    submission's, and the batch goes on)."""
+    limit = TRUSTED_MEMORY_MB << 20
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def start_sandbox() -> Zygote:

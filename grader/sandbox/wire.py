@@ -20,6 +20,10 @@ MAGIC = b"DLW1"
 NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex
 MAX_DEPTH = 64
 MAX_BLOBS = 10_000
+# The JSON part is bounded on its own, before it is parsed: Python objects cost 10-30 times
+# their JSON text, so a reply of 21 million "{}" would otherwise take gigabytes to refuse.
+MAX_JSON_BYTES = 8 << 20
+MAX_ITEMS = 500_000  # values in the tree (numbers and strings included); arrays travel as blobs
 
 
 class MalformedReply(Exception):
@@ -94,12 +98,31 @@ def decode(payload: bytes):
     end = 8 + text_length
     if end > len(view):
         raise MalformedReply("reply is shorter than its header says")
+    text = bytes(view[8:end])
+    _check_size(text)
     try:
-        tree = json.loads(bytes(view[8:end]))
+        tree = json.loads(text, object_hook=_no_objects)
     except (ValueError, RecursionError) as error:
         raise MalformedReply(f"reply is not valid JSON ({type(error).__name__})") from None
     blobs = _split_blobs(view[end:])
     return _from_tree(tree, blobs, 0)
+
+
+def _check_size(text: bytes) -> None:
+    """Refuse a JSON part too large, or with too many values, before parsing it: every value
+    but the first follows a comma or an opening bracket, so these count an upper bound."""
+    if len(text) > MAX_JSON_BYTES:
+        raise MalformedReply(f"reply's data is {len(text) >> 20} MB of text, over the "
+                             f"{MAX_JSON_BYTES >> 20} MB limit (send arrays as numpy arrays)")
+    items = text.count(b",") + text.count(b"[") + 1
+    if items > MAX_ITEMS:
+        raise MalformedReply(f"reply holds up to {items} values, over the {MAX_ITEMS} limit "
+                             f"(send large data as numpy arrays)")
+
+
+def _no_objects(_):
+    """The encoder never writes a JSON object: the first one ends the parse."""
+    raise ValueError("a JSON object")
 
 
 def _split_blobs(view: memoryview) -> list[memoryview]:

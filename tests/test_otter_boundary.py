@@ -17,6 +17,8 @@ from grader.core.settings import load_assignment
 from grader.platforms.otter import COURSE_FOLDER, SECRET_IN_ZIP, autograder_zip
 
 FORWARD = "import numpy as np\n\ndef affine(x, W, b):\n    return x @ W + b\n"
+# Right or wrong depending on its input's sign: its score depends on the inputs drawn.
+MOODY = FORWARD.replace("return x @ W + b", "return x @ W + b + (x[0, 0] < 0)")
 OFF_BACKWARD = ("def affine_backward(dout, x, W):\n"  # wrong by values: messages show inputs
                 "    return dout @ W.T + 1e-3, x.T @ dout, dout.sum(axis=0)\n")
 
@@ -46,15 +48,27 @@ def test_the_secret_is_in_the_zip_but_not_in_otters_configuration(toy_zip, tmp_p
     assert "zip-secret-51f0" not in archive.read("otter_config.json").decode()
     assert archive.read(SECRET_IN_ZIP) == b"zip-secret-51f0"
     assert not any(name.startswith("files/") and "secret" in name for name in archive.namelist())
-    # ...and grading uses it: the same inputs, so the same messages, as dlgrade run with it.
+    # ...and grading uses it: the same inputs, so the same per-question scores, as
+    # dlgrade run with it, for a submission whose score depends on its inputs.
+    moody = write_notebook(tmp_path / "toy.ipynb", [MOODY])
+    ours = grade_json(moody, env={"DLGRADE_SECRET": "zip-secret-51f0"})
+    other = grade_json(moody, env={"DLGRADE_SECRET": "another"})
+    assert ours["questions"] != other["questions"]  # else this test could not tell
+    results = otter_run(toy_zip, moody, tmp_path / "out")
+    assert {t["name"]: t["score"] for t in results["tests"] if "score" in t} == \
+        {q: s["score"] for q, s in ours["questions"].items()}
+
+
+def test_hidden_checks_say_only_that_they_failed_where_students_look(toy_zip, tmp_path):
+    """Gradescope shows question outputs to students once grades are published."""
     wrong = write_notebook(tmp_path / "toy.ipynb", [FORWARD + OFF_BACKWARD])
-    results = otter_run(toy_zip, wrong, tmp_path / "out")
     ours = grade_json(wrong, env={"DLGRADE_SECRET": "zip-secret-51f0"})
-    other = grade_json(wrong, env={"DLGRADE_SECRET": "another"})
-    messages = "\n".join(str(test.get("output", "")) for test in results["tests"])
-    failed = [t["message"] for t in ours["tests"] if t["outcome"] == "failed"]
-    assert failed and all(message.splitlines()[0] in messages for message in failed)
-    assert [t["message"] for t in other["tests"]] != [t["message"] for t in ours["tests"]]
+    hidden = [t["message"] for t in ours["tests"]
+              if t["visibility"] == "hidden" and t["outcome"] == "failed"]
+    results = otter_run(toy_zip, wrong, tmp_path / "out")
+    shown = json.dumps(results)
+    assert hidden and "a hidden check failed" in shown
+    assert not any(message.splitlines()[0] in shown for message in hidden)
 
 
 def test_an_upload_carrying_its_own_course_gets_nothing_and_runs_nothing(toy_zip, tmp_path):

@@ -74,6 +74,7 @@ class GradingPlugin:
         self._seed_material = seed_material
         self._credits: dict[str, Credit] = {}
         self.results: list[TestResult] = []
+        self.order: dict[str, int] = {}  # node id -> position in the suite
         self.problems: list[str] = []
 
     # ------------------------------------------------------------ configuration
@@ -98,7 +99,11 @@ class GradingPlugin:
                 if (not self._only_public or visibility_of(item) == "public")
                 and self._only_question in (None, question_of(item))]
         dropped = [item for item in items if item not in kept]
-        items[:] = kept
+        # Results keep the suite's order; the public checks run first, so the worker has
+        # seen no hidden input yet when a public check's message (which students read) is
+        # made: nothing the submission logged of a hidden test can reach it.
+        self.order = {item.nodeid: index for index, item in enumerate(kept)}
+        items[:] = sorted(kept, key=lambda item: visibility_of(item) != "public")
         config.hook.pytest_deselected(items=dropped)
         for module in suite_modules(Path(str(config.rootpath))):
             # The suite's modules are not importable in the worker: ship their code by value.
@@ -260,7 +265,7 @@ def describe_suite(tests: Path) -> list[tuple[str, str, str, tuple[str, ...]]]:
 def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
     """Run the suite in this process with ``plugin``; raise HiddenSuiteError if it is broken."""
     _run_pytest(_pytest_args(tests), [plugin], tests)
-    return plugin.results
+    return sorted(plugin.results, key=lambda result: plugin.order.get(result.name, 0))
 
 
 def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:

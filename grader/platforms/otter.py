@@ -226,9 +226,12 @@ def _question_file(question: str, result):
                       points=t.max_score, success_message=None, failure_message=None)
              for t in tests]
     question_file = DlgradeQuestion(question, "dlgrade", cases, all_or_nothing=False)
+    # A hidden test's message may name its inputs: Gradescope shows question outputs to
+    # students once grades are published, so hidden tests say only that they failed.
     question_file.test_case_results = [
-        TestCaseResult(test_case=case, message=test.message or None,
-                       passed=test.outcome == "passed")
+        TestCaseResult(test_case=case, passed=test.outcome == "passed",
+                       message=(test.message or None) if test.visibility == "public" else
+                       None if test.outcome == "passed" else "a hidden check failed")
         for case, test in zip(cases, tests, strict=True)]
     question_file.update_score(result.questions[question].score)
     return question_file

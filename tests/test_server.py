@@ -92,3 +92,14 @@ def test_two_installs_keep_their_own_servers(tmp_path):
     finally:
         subprocess.run([*command[:2], "from grader import server; server.stop()"], env=env,
                        timeout=60)
+
+
+def test_without_a_usable_server_folder_grading_happens_here(tmp_path):
+    """A socket folder that is not private (or cannot be made) means no server: the command
+    grades in its own process, with the same result and no traceback."""
+    shared = tmp_path / f"dlgrade-{os.getuid()}"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    result = grade_json(EXAMPLES / "reference.ipynb", env={"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert result["status"] == "graded" and result["score"] == TOY_MAX
+    assert list(shared.iterdir()) == []  # no socket was made there

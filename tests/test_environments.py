@@ -282,6 +282,14 @@ def test_allow_unconfined_grades_and_every_result_records_it(venv, class_folder)
     assert result["sandbox"]["allowed_unconfined"] is True
     assert {"namespaces", "landlock", "uid"} <= set(result["sandbox"]["missing"])
 
+    done = run(UNCONFINED, venv, ["grade", "course/assignments/toy", "inbox", "-o", "out",
+                                  "--allow-unconfined"], class_folder, {})
+    assert done.returncode == 0, done.stderr
+    report = (class_folder / "out" / "report.html").read_text()
+    top = report.split("<h2>", 1)[0]  # above the first section
+    assert "ran at sandbox level &#39;unconfined&#39;, below the required" in top
+    assert "Sandbox: unconfined" in (class_folder / "out" / "feedback" / "correct.md").read_text()
+
 
 def _toy_autograder_zip(folder: Path) -> Path:
     from grader.core.settings import load_assignment

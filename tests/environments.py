@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 TA_USER = "dlgrade-ta"
+ROOTLESS_OWNER = "uid 100000"  # the host uid that root of the rootless container is
 # Docker's default capabilities (moby's oci/caps/defaults.go); every other one is dropped.
 DOCKER_CAPABILITIES = {"chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw", "setgid",
                        "setuid", "setfcap", "setpcap", "net_bind_service", "sys_chroot", "kill",
@@ -77,6 +79,9 @@ def environments() -> list[Environment]:
         Environment("uid 0 in a user namespace", None, ("unshare", "-Ur", "--"), "contained",
                     frozenset({"namespaces", "filesystem", "landlock", "seccomp", "rlimits"}),
                     frozenset({"uid"})),
+        Environment("root of a rootless container", ROOTLESS_OWNER,
+                    (sys.executable, str(PROJECT / "tests" / "rootless_container.py")), "full",
+                    every, frozenset()),
         Environment("a non-root user on a kernel without Landlock or user namespaces", TA_USER,
                     _seccomp("old_kernel"), "unconfined", frozenset({"seccomp", "rlimits"}),
                     frozenset({"namespaces", "filesystem", "landlock", "uid"})),
@@ -132,7 +137,7 @@ def run(environment: Environment, venv: Path, args: list[str], cwd: Path, env: d
     """Run ``dlgrade ARGS`` (or another of the venv's commands) in ``environment``, in its own
     session, killed whole if it overruns."""
     command = environment.command(venv, *args, program=program)
-    if environment.user:
+    if environment.user and environment.user != ROOTLESS_OWNER:
         user = ta_user()
         command = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
                    "--clear-groups", "--inh-caps=-all", *command]
@@ -154,7 +159,9 @@ def run(environment: Environment, venv: Path, args: list[str], cwd: Path, env: d
 def own(folder: Path, environment: Environment) -> None:
     """Give ``folder`` to the environment's user, readable by nobody else."""
     if environment.user:
-        user = ta_user()
+        uid = gid = 100000
+        if environment.user != ROOTLESS_OWNER:
+            uid, gid = ta_user().pw_uid, ta_user().pw_gid
         for path in [folder, *folder.rglob("*")]:
-            os.lchown(path, user.pw_uid, user.pw_gid)
+            os.lchown(path, uid, gid)
     os.chmod(folder, 0o700)

@@ -151,7 +151,7 @@ def serve(where: str) -> None:
     """Listen until idle; grade each request in a fresh fork."""
     from grader.core.grading import preload
 
-    preload()
+    preload(sandbox_started=False)  # each request forks its own, from this process
     lock = open(Path(where).with_suffix(".lock"), "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

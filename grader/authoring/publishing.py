@@ -108,6 +108,7 @@ def publish(assignment: Assignment) -> Report:
         report.failed("publishing twice gave different outputs")
     check_suite_layout(assignment, report)
     check_no_leaks(assignment, outputs, report)
+    check_shipping(assignment, report)
     check_grades(assignment, outputs, report)
     if not report.problems:
         root = course_folder(assignment)
@@ -174,6 +175,22 @@ def check_no_leaks(assignment: Assignment, outputs: dict[str, bytes], report: Re
         report.failed(leak)
     if not leaks:
         report.passed("the student notebook and public checks hold no solution or hidden test")
+
+
+def check_shipping(assignment: Assignment, report: Report) -> None:
+    """Nothing the suite ships into the student's worker carries an answer (shipping.py): run
+    on the reference, every shipment holds inputs and plain functions of the tests only."""
+    from grader.authoring.shipping import inspect_assignment
+
+    found = inspect_assignment(assignment)
+    if found.error:
+        report.failed(f"nothing shipped carries an answer: the suite could not run on the "
+                      f"reference to find out: {found.error}")
+        return
+    for problem in found.problems:
+        report.failed(problem)
+    if not found.problems:
+        report.passed(found.summary())
 
 
 def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:

@@ -105,7 +105,7 @@ def serve(requests_fd: int, replies_fd: int) -> None:
     zygote = start_sandbox()  # first: before any secret, test or reference is read
     from grader.core.grading import preload
 
-    preload()
+    preload(sandbox_started=True)
     requests, replies = os.fdopen(requests_fd, "rb"), os.fdopen(replies_fd, "wb")
     for line in requests:
         reply = _in_fork(json.loads(line), zygote)

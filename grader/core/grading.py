@@ -39,11 +39,9 @@ def cap_trusted_memory() -> None:
 
 
 def start_sandbox() -> Zygote:
-    """The sandbox's fork server, with what shipped test code refers to already imported (a
-    worker cannot import the grader's own files). Start it before any secret, test or
-    reference is read."""
-    from grader.core import numerics  # noqa: F401
-
+    """The sandbox's fork server. Start it before any secret, test or reference is read, and
+    before anything of the trusted side is imported: a worker inherits what its fork server
+    holds, and ``grader.core.numerics`` (finite differences) is an answer to a question."""
     return Zygote()
 
 
@@ -65,14 +63,20 @@ def grade_and_render(assignment: str, path: Path, as_json: bool, zygote: Zygote)
     return json.dumps(result.to_dict(), indent=2) if as_json else render_summary(result)
 
 
-def preload() -> None:
-    """Import what grading uses, once, in a process that then forks per submission."""
+def preload(sandbox_started: bool) -> None:
+    """Import what grading uses, once, in a process that then forks per submission.
+
+    ``grader.core.numerics`` (finite differences: an answer to gradcheck) only where the
+    process's sandbox fork server is already running: workers inherit what it holds."""
     import numpy  # noqa: F401
     import pytest  # noqa: F401
     import scipy.stats  # noqa: F401
     import yaml  # noqa: F401
 
-    from grader.core import numerics, plugin  # noqa: F401
+    from grader.core import plugin  # noqa: F401
+
+    if sandbox_started:
+        from grader.core import numerics  # noqa: F401
 
     gc.freeze()  # forks share the preloaded heap: the collector need never touch it
 

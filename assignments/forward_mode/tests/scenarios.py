@@ -1,7 +1,12 @@
-"""Operations on dual numbers, run twice: in the student's process on the student's `Dual`
-(shipped there by `submission.run`) and here on the reference's, with the same code.
+"""What the tests ship to the student's process (by `submission.run`), and nothing else.
 
-Every function returns plain data describing what came back, never a Dual itself.
+Operations on dual numbers run twice: there on the student's `Dual` and here on the
+reference's, with the same code; every function returns plain data describing what came
+back, never a Dual itself. The maps handed to the student's derivative, jvp and jacobian are
+built there from their inputs alone (coefficients, a call budget): their values, derivatives
+and Jacobians are computed by the tests, on the trusted side, and never travel. Student code
+can read and write everything here; the publish gate checks that nothing here carries an
+answer.
 """
 
 import operator
@@ -54,50 +59,63 @@ def compare(namespace, symbol, left, right):
     return result if isinstance(result, (bool, np.bool_)) else ("other", type(result).__name__)
 
 
-class Manual:
-    """An array map y = tanh(W x + b) that builds its Dual outputs with the constructor alone,
-    so that jvp and jacobian are tested apart from the student's arithmetic."""
+def _wave_calls(a, shift, budget):
+    """The generator behind the scalar map of `derivative_of_wave`.
 
-    def __init__(self, W, b, single=False):
-        self.W, self.b, self.single = W, b, single
+    Each `send(d)` is one call of g: within the budget g(t) = sin(a t) + t^3, after it
+    g(t) = sin(a t) + t^3 + shift t, so that an answer built from a call beyond the budget is
+    wrong. The call count is this generator's own local: student code can read it but
+    neither reset nor rewind it, and no call count or answer is ever returned. The budget
+    leaves the arguments at once, so that no fresh copy can be started from them.
+    """
+    calls, limit, result = 0, budget, None
+    del budget
+    while True:
+        d = yield result
+        calls += 1
+        extra = 0.0 if limit is None or calls <= limit else shift
+        t, dt = float(d.value), float(d.deriv)
+        result = type(d)(np.sin(a * t) + t ** 3 + extra * t,
+                         (a * np.cos(a * t) + 3 * t * t + extra) * dt)
 
-    def __call__(self, duals):
+
+def _tanh_calls(W, b, single, budget, scale):
+    """The generator behind the array map of `through_tanh_map`.
+
+    Each `send(duals)` is one call of f, which builds its Dual outputs with the constructor
+    alone (so that jvp and jacobian are tested apart from the student's arithmetic): within
+    the budget f(x) = tanh(W x + b), after it tanh(scale W x + b), so that values or
+    derivatives taken from a call beyond the budget are wrong. The count lives in this
+    generator's frame, out of reach of resets; nothing of it is returned; the budget leaves
+    the arguments at once, so that no fresh copy can be started from them.
+    """
+    calls, limit, outputs = 0, budget, None
+    del budget
+    while True:
+        duals = yield outputs
+        calls += 1
+        factor = 1.0 if limit is None or calls <= limit else scale
         make = type(duals[0])
         x = np.array([float(d.value) for d in duals])
         dx = np.array([float(d.deriv) for d in duals])
-        y = np.tanh(self.W @ x + self.b)
-        dy = (1 - y ** 2) * (self.W @ dx)
+        y = np.tanh(factor * (W @ x) + b)
+        dy = (1 - y ** 2) * (factor * (W @ dx))
         outputs = [make(float(v), float(d)) for v, d in zip(y, dy, strict=True)]
-        return outputs[0] if self.single else outputs
-
-    def value(self, x):
-        return np.tanh(self.W @ x + self.b)
-
-    def jacobian(self, x):
-        return (1 - self.value(x) ** 2)[:, None] * self.W
+        if single:
+            outputs = outputs[0]
 
 
-class Scalar:
-    """g(t) = sin(a t) + t^3, its Dual built with the constructor alone."""
-
-    def __init__(self, a):
-        self.a = a
-
-    def __call__(self, d):
-        t, dt = float(d.value), float(d.deriv)
-        return type(d)(np.sin(self.a * t) + t ** 3, (self.a * np.cos(self.a * t) + 3 * t * t) * dt)
-
-    def derivative(self, t):
-        return self.a * np.cos(self.a * t) + 3 * t * t
+def derivative_of_wave(namespace, a, shift, budget, x):
+    """The student's derivative(g, x) for g(t) = sin(a t) + t^3 (see `_wave_calls`)."""
+    calls = _wave_calls(a, shift, budget)
+    calls.send(None)
+    return namespace["derivative"](calls.send, x)
 
 
-def counted(namespace, name, function, *args):
-    """Call the student's `name(function, *args)`; return its result and how often it called
-    `function`."""
-    calls = []
-
-    def wrapper(*inner):
-        calls.append(1)
-        return function(*inner)
-
-    return namespace[name](wrapper, *args), len(calls)
+def through_tanh_map(namespace, name, W, b, single, budget, scale, *args):
+    """The student's name(f, *args) (jvp or jacobian) for f(x) = tanh(W x + b), a list of
+    Duals (or one Dual if `single`); calls after the first `budget` evaluate another map (see
+    `_tanh_calls`; budget None: any number of calls)."""
+    calls = _tanh_calls(W, b, single, budget, scale)
+    calls.send(None)
+    return namespace[name](calls.send, *args)

@@ -1,90 +1,79 @@
-"""Smooth test functions with known derivatives, built from random coefficients.
+"""The functions the tests hand to the student's code: plain functions built from random
+coefficients, shipped to the student's process with their closures.
 
-Instances are shipped to the student's process (they are what the student's code evaluates),
-so they hold plain numbers and arrays only.
+A closure holds coefficients (inputs) and nothing else: student code can read them there, as
+it reads any argument. Derivatives, gradients and Jacobians are computed on the trusted side
+from the same coefficients (exact.py), and never travel; the publish gate checks that nothing
+shipped carries an answer.
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 
 
-@dataclass
-class Cubic:
-    """c0 + c1 t + c2 t^2 + c3 t^3: its centered difference errs by exactly c3 h^2."""
+def cubic(c):
+    """t -> c0 + c1 t + c2 t^2 + c3 t^3: its centered difference errs by exactly c3 h^2."""
 
-    c: np.ndarray
+    def cubic_polynomial(t):
+        return c[0] + t * (c[1] + t * (c[2] + t * c[3]))
 
-    def __call__(self, t):
-        return self.c[0] + t * (self.c[1] + t * (self.c[2] + t * self.c[3]))
-
-    def derivative(self, t):
-        return self.c[1] + t * (2 * self.c[2] + 3 * t * self.c[3])
-
-    def __repr__(self):
-        return "a random cubic polynomial"
+    return cubic_polynomial
 
 
-@dataclass
-class Wave:
-    """sin(a t) + exp(b t)."""
+def wave(a, b):
+    """t -> sin(a t) + exp(b t)."""
 
-    a: float
-    b: float
+    def sine_and_exponential(t):
+        return np.sin(a * t) + np.exp(b * t)
 
-    def __call__(self, t):
-        return np.sin(self.a * t) + np.exp(self.b * t)
-
-    def derivative(self, t):
-        return self.a * np.cos(self.a * t) + self.b * np.exp(self.b * t)
-
-    def __repr__(self):
-        return f"sin({self.a:.3g} t) + exp({self.b:.3g} t)"
+    return sine_and_exponential
 
 
-@dataclass
-class Landscape:
-    """A scalar function of an array: sum(sin(A * x)) + sum(B * x * x), A and B shaped like x."""
+def landscape(A, B):
+    """A scalar function of an array: x -> sum(sin(A * x)) + sum(B * x * x), A and B shaped
+    like x."""
 
-    A: np.ndarray
-    B: np.ndarray
+    def sines_and_squares(x):
+        return float(np.sum(np.sin(A * x)) + np.sum(B * x * x))
 
-    def __call__(self, x):
-        return float(np.sum(np.sin(self.A * x)) + np.sum(self.B * x * x))
-
-    def gradient(self, x):
-        return self.A * np.cos(self.A * x) + 2 * self.B * x
+    return sines_and_squares
 
 
-@dataclass
-class Layer:
-    """An array-valued map: tanh(W @ x.ravel() + b), from x.size inputs to len(b) outputs."""
+def layer(W, b):
+    """An array-valued map: x -> tanh(W @ x.ravel() + b), from x.size inputs to len(b)
+    outputs."""
 
-    W: np.ndarray
-    b: np.ndarray
+    def tanh_layer(x):
+        return np.tanh(W @ np.ravel(x) + b)
 
-    def __call__(self, x):
-        return np.tanh(self.W @ np.ravel(x) + self.b)
-
-    def jacobian(self, x):
-        return (1 - self(x) ** 2)[:, None] * self.W
+    return tanh_layer
 
 
-def cubic(rng):
-    return Cubic(rng.uniform(-2, 2, 4))
+def given(value):
+    """A derivative or gradient as convergence_order and gradcheck receive it: the function
+    that returns `value`, what the test gives at the one point x it is called at (a copy, so
+    that changing it changes nothing)."""
+
+    def at_the_test_point(x):
+        return np.array(value, dtype=float) if np.ndim(value) else float(value)
+
+    return at_the_test_point
 
 
-def wave(rng):
-    return Wave(float(rng.uniform(0.5, 2)), float(rng.uniform(-1, 1)))
+def cubic_coefficients(rng):
+    return rng.uniform(-2, 2, 4)
+
+
+def wave_coefficients(rng):
+    return float(rng.uniform(0.5, 2)), float(rng.uniform(-1, 1))
 
 
 def scalar_point(rng):
     return float(rng.uniform(0.1, 2.0) * rng.choice([-1, 1]))
 
 
-def landscape(rng, shape):
-    return Landscape(rng.uniform(0.5, 2.0, shape), rng.uniform(-1.0, 1.0, shape))
+def landscape_coefficients(rng, shape):
+    return rng.uniform(0.5, 2.0, shape), rng.uniform(-1.0, 1.0, shape)
 
 
-def layer(rng, inputs, outputs):
-    return Layer(rng.standard_normal((outputs, inputs)), rng.standard_normal(outputs))
+def layer_coefficients(rng, inputs, outputs):
+    return rng.standard_normal((outputs, inputs)), rng.standard_normal(outputs)

@@ -14,18 +14,31 @@ Hidden files, ``__MACOSX``, ``.ipynb_checkpoints`` and ``__pycache__`` are not s
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-import shutil
+import stat
 import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+
+from grader.core.loading import refusal
+from grader.core.text import clean, terminal
 
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 SKIPPED_FILES = {"Thumbs.db", "desktop.ini"}
 PREFERENCE = {".ipynb": 2, ".py": 1}
 # A zip entry is extracted up to this many bytes: enough for the loader to call it too large.
 EXTRACT_LIMIT = 64 * 1024 * 1024
+# A zip given on the command line is refused whole (nothing graded, exit 2) beyond these:
+# an LMS export of a class holds hundreds of entries and megabytes, a zip bomb millions.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_BYTES = 4 * 1024**3  # everything extracted from one zip, each entry counted capped
+MAX_ZIP_DIRECTORY = 64 * 1024 * 1024  # the zip's table of contents, read before the entries
+NAME_BYTES = 200  # a file or folder name written to disk (the system allows 255)
+STEM_BYTES = 120  # a student's stem: the name of their result, feedback and state files
+SOURCE_LIMIT = 4_000  # characters of a submission's source, as the report shows it
 
 
 class CollectionError(Exception):
@@ -53,24 +66,61 @@ class _Candidate:
     attempt: int
     mtime: float
     preference: int
+    refused: bool = False  # a stand-in for what is never read: any real file beats it
+
+
+class _StandIns:
+    """Small files standing in for what a batch refuses to read (a link, a pipe): the loader
+    reads the reason from them, wherever the submission is graded (grader.core.loading)."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.count = folder, 0
+
+    def make(self, name: str, reason: str) -> Path:
+        self.count += 1
+        path = self.folder / str(self.count) / _safe_name(name or "submission")
+        path.parent.mkdir(parents=True)
+        path.write_bytes(refusal(reason))
+        return path
 
 
 def collect(paths: list[str], scratch: Path, pattern: str | None = None) -> Collection:
-    """Resolve the command line's paths into one submission per student."""
+    """Resolve the command line's paths into one submission per student.
+
+    Symbolic links are never followed below what the command line names: a link in a given
+    folder (or in a zip) is a submission of its own with status ``error`` saying so, whether
+    it points inside the folder or out of it (a link to another student's file would grade
+    that work twice). A path given on the command line that is a link to a folder is refused
+    before anything is graded, a given link to a file is an ``error`` row like any other."""
     matcher = _compile(pattern)
+    stand_ins = _StandIns(scratch / "refused")
     candidates: list[_Candidate] = []
     for number, given in enumerate(paths):
         path = Path(given)
-        if path.is_dir():
-            candidates += _folder(path, str(given).rstrip("/") + "/", matcher)
-        elif path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        try:
+            info = path.lstat()
+        except OSError:
+            raise CollectionError(f"{terminal(given)}: no such file or folder") from None
+        if stat.S_ISLNK(info.st_mode):
+            if path.is_dir():
+                raise CollectionError(
+                    f"{terminal(given)} is a symbolic link to a folder, and links are never "
+                    f"followed: give the folder itself ({terminal(os.path.realpath(path))})")
+            candidates.append(_refused(path, str(given), matcher, stand_ins,
+                                       _link_reason(path, path.parent), info.st_mtime))
+        elif stat.S_ISDIR(info.st_mode):
+            candidates += _folder(path, str(given).rstrip("/") + "/", matcher, stand_ins)
+        elif stat.S_ISREG(info.st_mode) and path.suffix.lower() == ".zip" \
+                and zipfile.is_zipfile(path):
             target = scratch / f"zip{number}"
             modified = _extract(path, target)
-            candidates += _folder(_single_top(target), f"{given}:", matcher, modified)
-        elif path.is_file():
-            candidates.append(_file(path, str(given), matcher))
+            candidates += _folder(_single_top(target), f"{given}:", matcher, stand_ins,
+                                  modified)
+        elif stat.S_ISREG(info.st_mode):
+            candidates.append(_file(path, str(given), matcher, info.st_mtime))
         else:
-            raise CollectionError(f"{given}: no such file or folder")
+            candidates.append(_refused(path, str(given), matcher, stand_ins, "special",
+                                       info.st_mtime))
     return _latest(candidates)
 
 
@@ -87,34 +137,88 @@ def _compile(pattern: str | None):
     return matcher
 
 
-def _file(path: Path, source: str, matcher, mtime: float | None = None) -> _Candidate:
-    stem, attempt = path.stem, 0
+def _file(path: Path, source: str, matcher, mtime: float | None = None,
+          name: str | None = None) -> _Candidate:
+    name = path.name if name is None else name
+    stem, attempt = PurePosixPath(name).stem, 0
     found = matcher.fullmatch(stem) if matcher else None
     if found and found.group("student"):
         stem = found.group("student")
         if "attempt" in matcher.groupindex and found.group("attempt"):
             attempt = int(found.group("attempt"))
-    return _Candidate(stem, path, source, attempt,
-                      path.stat().st_mtime if mtime is None else mtime,
-                      PREFERENCE.get(path.suffix.lower(), 0))
+    return _Candidate(stem, path, clean(source, SOURCE_LIMIT), attempt,
+                      path.lstat().st_mtime if mtime is None else mtime,
+                      PREFERENCE.get(PurePosixPath(name).suffix.lower(), 0))
 
 
-def _folder(folder: Path, label: str, matcher, mtimes: dict | None = None) -> list[_Candidate]:
+def _refused(path: Path, source: str, matcher, stand_ins: _StandIns, reason: str,
+             mtime: float) -> _Candidate:
+    """A candidate for ``path`` that is never read: a stand-in saying why is graded."""
+    candidate = _file(stand_ins.make(path.name, reason), source, matcher, mtime, path.name)
+    return replace(candidate, refused=True)
+
+
+def _link_reason(link: Path, root: Path) -> str:
+    """Which refusal a link gets: to a folder, to a file of ``root``, or out of ``root``. Only
+    names are resolved: nothing the link points at is opened."""
+    target = Path(os.path.realpath(link))
+    if not target.is_relative_to(Path(os.path.realpath(root))):
+        return "link-outside"
+    return "link-folder" if target.is_dir() else "link"
+
+
+def _folder(folder: Path, label: str, matcher, stand_ins: _StandIns,
+            mtimes: dict | None = None) -> list[_Candidate]:
     found = []
-    for entry in sorted(folder.iterdir()):
+    for entry, info in _entries(folder):
+        source = label + _relative(entry, folder)
+        if stat.S_ISDIR(info.st_mode):
+            for inner, inner_info in _walk(entry):
+                candidate = _candidate(inner, inner_info, label + _relative(inner, folder),
+                                       matcher, stand_ins, folder, mtimes)
+                found.append(replace(candidate, student=entry.name))
+        else:
+            found.append(_candidate(entry, info, source, matcher, stand_ins, folder, mtimes))
+    return found
+
+
+def _candidate(path: Path, info: os.stat_result, source: str, matcher, stand_ins: _StandIns,
+               root: Path, mtimes: dict | None) -> _Candidate:
+    if stat.S_ISREG(info.st_mode):
+        return _file(path, source, matcher, (mtimes or {}).get(path, info.st_mtime))
+    reason = _link_reason(path, root) if stat.S_ISLNK(info.st_mode) else "special"
+    return _refused(path, source, matcher, stand_ins, reason, info.st_mtime)
+
+
+def _entries(folder: Path) -> list[tuple[Path, os.stat_result]]:
+    """A folder's entries that may be submissions, sorted, each with its own ``lstat``."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        raise CollectionError(f"{terminal(folder)}: cannot be read ({error.strerror})") from None
+    found = []
+    for entry in entries:
         if _skipped(entry):
             continue
-        if entry.is_file():
-            found.append(_file(entry, label + _relative(entry, folder), matcher,
-                               (mtimes or {}).get(entry)))
-            continue
-        for inner in sorted(entry.rglob("*")):
-            if inner.is_file() and not any(_skipped(p) for p in inner.relative_to(folder).parents
-                                           if p != Path(".")) and not _skipped(inner):
-                candidate = _file(inner, label + _relative(inner, folder), matcher,
-                                  (mtimes or {}).get(inner))
-                found.append(replace(candidate, student=entry.name))
+        try:
+            found.append((entry, entry.lstat()))
+        except OSError:
+            continue  # gone since it was listed
     return found
+
+
+def _walk(top: Path) -> list[tuple[Path, os.stat_result]]:
+    """Every file below ``top`` that is not junk (links and special files included, as
+    themselves), without ever descending through a link; depth-first, in name order."""
+    found, stack = [], [top]
+    while stack:
+        folder = stack.pop()
+        entries = _entries(folder)
+        for entry, info in entries:
+            if not stat.S_ISDIR(info.st_mode):
+                found.append((entry, info))
+        stack += [entry for entry, info in reversed(entries) if stat.S_ISDIR(info.st_mode)]
+    return sorted(found)
 
 
 def _skipped(path: Path) -> bool:
@@ -134,7 +238,8 @@ def _latest(candidates: list[_Candidate]) -> Collection:
     stems: set[str] = set()
     for student in sorted(by_student):
         ordered = sorted(by_student[student],
-                         key=lambda c: (c.preference, c.attempt, c.mtime, c.source))
+                         key=lambda c: (not c.refused, c.preference, c.attempt, c.mtime,
+                                        c.source))
         chosen = ordered[-1]
         stem = _unique_stem(student, stems)
         collection.submissions.append(Submission(stem, chosen.path, chosen.source))
@@ -143,8 +248,11 @@ def _latest(candidates: list[_Candidate]) -> Collection:
 
 
 def _unique_stem(student: str, taken: set[str]) -> str:
-    """A file-name-safe version of ``student``, distinct from those already taken."""
-    stem = re.sub(r"[^\w.@+ -]", "_", student).strip(" .") or "submission"
+    """A file-name-safe version of ``student``, distinct from those already taken, short
+    enough to name its files (``.STEM.json.PID.tmp`` included)."""
+    stem = re.sub(r"[^\w.@+ -]", "_", student).strip(" .")
+    stem = stem.encode("utf-8")[:STEM_BYTES].decode("utf-8", "ignore").strip(" .") \
+        or "submission"
     candidate, number = stem, 2
     while candidate.lower() in taken:
         candidate, number = f"{stem}-{number}", number + 1
@@ -152,24 +260,102 @@ def _unique_stem(student: str, taken: set[str]) -> str:
     return candidate
 
 
+def _safe_name(name: str) -> str:
+    """``name`` short enough for any file system (its extension kept), the same every time."""
+    if len(name.encode("utf-8", "surrogateescape")) <= NAME_BYTES:
+        return name
+    suffix = PurePosixPath(name).suffix
+    suffix = suffix if len(suffix) <= 16 else ""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    head = name.encode("utf-8", "surrogateescape")[:NAME_BYTES - len(suffix) - 12]
+    return f"{head.decode('utf-8', 'ignore')}-{digest}{suffix}"
+
+
 def _extract(archive: Path, target: Path) -> dict[Path, float]:
-    """Extract every safe entry (no absolute paths, no ``..``); return their zip dates."""
+    """Extract every safe entry (no absolute paths, no ``..``); return their zip dates.
+
+    A zip over ``MAX_ZIP_ENTRIES`` entries, ``MAX_ZIP_BYTES`` extracted or
+    ``MAX_ZIP_DIRECTORY`` of table of contents is refused whole: a batch that graded part of
+    an export would leave students out without a row, so nothing is graded and the TA is
+    told why (unpack it and give the folder, or raise the constant)."""
+    name = terminal(archive)
+    _check_directory(archive, name)
     modified = {}
     target.mkdir(parents=True)
     try:
         with zipfile.ZipFile(archive) as bundle:
-            for info in bundle.infolist():
+            infos = bundle.infolist()
+            if len(infos) > MAX_ZIP_ENTRIES:
+                raise CollectionError(_too_many(name, len(infos)))
+            declared = sum(min(info.file_size, EXTRACT_LIMIT) for info in infos)
+            if declared > MAX_ZIP_BYTES:
+                raise CollectionError(_too_big(name, declared))
+            budget = _Budget(MAX_ZIP_BYTES)
+            for info in infos:
                 parts = PurePosixPath(info.filename.replace("\\", "/")).parts
                 if info.is_dir() or not parts or parts[0] == "/" or ".." in parts:
                     continue
-                destination = target.joinpath(*parts)
+                destination = target.joinpath(*map(_safe_name, parts))
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                with bundle.open(info) as source, open(destination, "wb") as sink:
-                    shutil.copyfileobj(_Limited(source, EXTRACT_LIMIT), sink)
+                if _is_link(info):
+                    destination.write_bytes(refusal("zip-link"))
+                else:
+                    with bundle.open(info) as source, open(destination, "wb") as sink:
+                        _copy(_Limited(source, EXTRACT_LIMIT), sink, budget)
+                    if budget.left < 0:
+                        raise CollectionError(_too_big(name, MAX_ZIP_BYTES + 1))
                 modified[destination] = time.mktime(info.date_time + (0, 0, -1))
-    except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-        raise CollectionError(f"{archive}: cannot read this zip: {error}") from None
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, EOFError) as error:
+        raise CollectionError(f"{name}: cannot read this zip: {terminal(error, 500)}") from None
     return modified
+
+
+def _check_directory(archive: Path, name: str) -> None:
+    """Refuse a zip by its end record, before its table of contents is read into memory."""
+    try:
+        with open(archive, "rb") as handle:
+            record = zipfile._EndRecData(handle)  # the format's own reader of the end record
+    except (OSError, AttributeError, ValueError, EOFError):
+        return  # ZipFile says what is wrong, below
+    if not record:
+        return
+    entries, size = record[zipfile._ECD_ENTRIES_TOTAL], record[zipfile._ECD_SIZE]
+    if entries > MAX_ZIP_ENTRIES:
+        raise CollectionError(_too_many(name, entries))
+    if size > MAX_ZIP_DIRECTORY:
+        raise CollectionError(f"{name}: refused: its table of contents is {size:,} bytes, "
+                              f"over the limit of {MAX_ZIP_DIRECTORY:,} (MAX_ZIP_DIRECTORY "
+                              f"in grader/batch/collect.py); nothing was graded")
+
+
+def _too_many(name: str, entries: int) -> str:
+    return (f"{name}: refused: it holds {entries:,} entries, over the limit of "
+            f"{MAX_ZIP_ENTRIES:,} (MAX_ZIP_ENTRIES in grader/batch/collect.py); nothing was "
+            f"graded: unpack it yourself and give the folder, or raise the limit")
+
+
+def _too_big(name: str, size: int) -> str:
+    return (f"{name}: refused: its entries hold over {min(size, MAX_ZIP_BYTES + 1):,} bytes, "
+            f"over the limit of {MAX_ZIP_BYTES:,} (MAX_ZIP_BYTES in grader/batch/collect.py); "
+            f"nothing was graded: unpack it yourself and give the folder, or raise the limit")
+
+
+def _is_link(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+class _Budget:
+    def __init__(self, left: int):
+        self.left = left
+
+
+def _copy(source, sink, budget: _Budget) -> None:
+    while budget.left >= 0:
+        chunk = source.read(1 << 20)
+        if not chunk:
+            return
+        budget.left -= len(chunk)
+        sink.write(chunk)
 
 
 class _Limited:

@@ -1,19 +1,30 @@
 """What a batch writes for people: per-submission feedback, the gradebooks, the class report,
-the progress on a terminal and the closing summary."""
+the progress on a terminal and the closing summary.
+
+Whatever a submission controls (its file name, messages quoting its exceptions and output,
+the lines of its suspicious code) passes ``grader.core.text`` on its way into each output:
+results are rebuilt through ``SubmissionResult`` (cleaned and capped, even when they come
+from an older state file), HTML is escaped by Jinja, Markdown by ``text.markdown`` with code
+fences it cannot close, CSV cells by ``text.csv_cell`` (no formula), terminal lines by
+``text.terminal`` (no control character). Feedback names the student's file, never the
+folders of the TA's machine.
+"""
 
 from __future__ import annotations
 
 import base64
 import csv
 import io
+import re
 import statistics
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jinja2
 
 from grader.batch.collect import Collection, Submission
-from grader.core.results import sandbox_line
+from grader.core import text
+from grader.core.results import QuestionScore, SubmissionResult, TestResult, sandbox_line
 from grader.sandbox import levels
 
 CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
@@ -21,13 +32,56 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("grader.batch", "templates"),
     autoescape=jinja2.select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=True)
+TEMPLATES.filters.update(md=text.markdown, fence=text.fence)
 HUMAN_LOOK = ("error", "timeout")
+REASON_LIMIT = 300  # characters of one line of "needs a human look"
+MOST_REASONS = 12  # suspicious constructs and warnings listed per submission
 
 
 # ---------------------------------------------------------------- per submission
 
+def safe_result(result: dict) -> dict:
+    """``result`` rebuilt through ``SubmissionResult``: every string cleaned and capped as
+    when it was made, whatever wrote it (an older grader's state file included)."""
+    tests = tuple(TestResult(t.get("name", ""), t.get("question", ""), t.get("score", 0.0),
+                             t.get("max_score", 0.0), t.get("outcome", "failed"),
+                             t.get("message", ""), t.get("visibility", "hidden"))
+                  for t in result.get("tests", ()))
+    questions = {text.clean(q, 200): QuestionScore(s["score"], s["max_score"])
+                 for q, s in result.get("questions", {}).items()}
+    return SubmissionResult(result.get("assignment", ""), result.get("submission", ""),
+                            result.get("status", "error"), tests, result.get("message"),
+                            questions, result.get("sandbox")).to_dict()
+
+
+def display_name(source: str) -> str:
+    """The submission as its feedback names it: the student's file name, never the folders
+    of the machine it was graded on (``/home/ta/inbox/alice/hw.ipynb`` is ``hw.ipynb``,
+    ``/tmp/export.zip:alice/hw.ipynb`` too)."""
+    inner = re.split(r"\.zip:", text.clean(source).replace("\\", "/"), maxsplit=1,
+                     flags=re.IGNORECASE)[-1]
+    return PurePosixPath(inner).name or inner or "submission"
+
+
+def _scrub(message: str, source: str) -> str:
+    """``message`` without the folders ``source`` lies in (they name the TA's machine)."""
+    folder = PurePosixPath(re.split(r"\.zip:", source, maxsplit=1, flags=re.IGNORECASE)[0])
+    if not folder.is_absolute():
+        return message
+    for prefix in (folder.parent, folder.parent.parent):
+        if len(prefix.parts) > 2:
+            message = message.replace(f"{prefix}/", "")
+    return message
+
+
 def feedback(result: dict, titles: dict) -> dict[str, str]:
     """The student's feedback, as Markdown and as HTML, from one view of the result."""
+    result = safe_result(result)
+    source = result["submission"]
+    result["submission"] = display_name(source)
+    result["message"] = _scrub(result["message"], source) if result["message"] else None
+    for test in result["tests"]:
+        test["message"] = _scrub(test["message"], source)
     view = _feedback_view(result, titles)
     return {"md": TEMPLATES.get_template("feedback.md.j2").render(view),
             "html": TEMPLATES.get_template("feedback.html.j2").render(view)}
@@ -76,6 +130,8 @@ def crash_record(assignment, submission: Submission, why: str) -> dict:
 def write_class_files(out: Path, assignment, collection: Collection, records: dict) -> None:
     from grader.batch.state import write_atomically
 
+    records = {student: dict(record, result=safe_result(record["result"]))
+               for student, record in records.items()}
     questions = list(assignment.questions) or sorted(
         {q for r in records.values() for q in r["result"]["questions"]})
     write_atomically(out / "gradebook.csv", _gradebook(questions, collection, records))
@@ -84,8 +140,10 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
 
 
 def _csv(rows: list[list]) -> str:
+    """Every cell through ``text.csv_cell``: one line, no control character, no formula."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [[text.csv_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -132,7 +190,7 @@ def _report(assignment, collection: Collection, records: dict) -> str:
     counts, maximum = _class_figures(results)
     tests = _test_table(results, [r for _, r in ordered])
     questions = _question_table(results, assignment.questions)
-    look = [{"student": s.student, "status": r["result"]["status"],
+    look = [{"student": text.clean(s.student), "status": r["result"]["status"],
              "score": _num(r["result"]["score"]), "reasons": _reasons(r)}
             for s, r in ordered if _reasons(r)]
     view = {
@@ -143,13 +201,15 @@ def _report(assignment, collection: Collection, records: dict) -> str:
         "plots": {name: _png(figure) for name, figure in plots.class_plots(
             totals, maximum, questions, tests).items()},
         "questions": questions, "tests": tests, "look": look,
-        "rows": [{"student": s.student, "source": s.source, "status": r["result"]["status"],
+        "rows": [{"student": text.clean(s.student), "source": text.clean(s.source, 4_000),
+                  "status": r["result"]["status"],
                   "score": _num(r["result"]["score"]), "seconds": round(r.get("seconds", 0), 2),
                   "sandbox": (r["result"].get("sandbox") or {}).get("level", "not run"),
                   "scores": {q: _num(v["score"]) for q, v in r["result"]["questions"].items()}}
                  for s, r in ordered],
         "question_ids": [q["id"] for q in questions],
-        "superseded": collection.superseded,
+        "superseded": [(text.clean(source, 4_000), text.clean(student))
+                       for source, student in collection.superseded],
         "below": _below_required(results),
         "levels": sorted({(r.get("sandbox") or {}).get("level", "not run") for r in results}),
     }
@@ -207,15 +267,27 @@ def _test_table(results: list[dict], records: list[dict]) -> list[dict]:
 
 
 def _reasons(record: dict) -> list[str]:
+    """Why a submission needs a human look: each reason one cleaned line of bounded length,
+    a bounded number of them."""
     result = record["result"]
     reasons = []
+    message = text.clean(result.get("message"))
     if result["status"] in HUMAN_LOOK or record.get("crash"):
-        reasons.append(f"{result['status']}: {_first_line(result.get('message'))}")
-    elif result.get("message") and "did not run cleanly" in result["message"]:
-        reasons.append("cells raised: " + "; ".join(result["message"].splitlines()[1:3]))
-    reasons += [f"suspicious: {flag}" for flag in record.get("flags", [])]
-    reasons += [f"warning: {w}" for w in record.get("warnings", [])]
-    return reasons
+        reasons.append(f"{result['status']}: {_first_line(message)}")
+    elif message and "did not run cleanly" in message:
+        reasons.append("cells raised: " + "; ".join(
+            text.terminal(line, REASON_LIMIT) for line in message.splitlines()[1:3]))
+    reasons += _listed("suspicious", record.get("flags"))
+    reasons += _listed("warning", record.get("warnings"))
+    return [text.terminal(reason, REASON_LIMIT) for reason in reasons]
+
+
+def _listed(kind: str, items) -> list[str]:
+    items = list(items) if isinstance(items, (list, tuple)) else []
+    listed = [f"{kind}: {text.terminal(item, REASON_LIMIT)}" for item in items[:MOST_REASONS]]
+    if len(items) > MOST_REASONS:
+        listed.append(f"{kind}: and {len(items) - MOST_REASONS} more")
+    return listed
 
 
 def _png(figure) -> str:
@@ -245,9 +317,10 @@ class Progress:
     def advance(self, submission: Submission, record: dict) -> None:
         self.done += 1
         result = record.get("result")
-        line = (f"{submission.student}: {result['status']}, {_num(result['score'])} / "
+        student = text.terminal(submission.student)
+        line = (f"{student}: {text.terminal(result['status'])}, {_num(result['score'])} / "
                 f"{_num(result['max_score'])}" if result else
-                f"{submission.student}: grader failed, graded again next run")
+                f"{student}: grader failed, graded again next run")
         if self.bar is not None:
             self.bar.set_postfix_str(line[:40], refresh=False)
             self.bar.update()
@@ -270,7 +343,8 @@ def summary(out: Path, collection: Collection, records: dict, graded_now: int) -
              f"errors, {counts['timeout']} timeouts ({graded_now} graded in this run)",
              f"score (all {len(results)}): mean {statistics.fmean(totals):.2f}, median "
              f"{_num(statistics.median(totals))} of {_num(maximum)}",
-             "slowest: " + ", ".join(f"{s} ({r.get('seconds', 0):.1f} s)" for s, r in slowest)]
+             "slowest: " + ", ".join(f"{text.terminal(s)} ({r.get('seconds', 0):.1f} s)"
+                                     for s, r in slowest)]
     if look:
         lines.append(f"needs a human look: {look} (listed in the report)")
     lines.append(f"wrote {out}/gradebook.csv, {out}/final_grades.csv, {out}/results/, "
@@ -284,8 +358,9 @@ def _class_figures(results: list[dict]) -> tuple[dict, float]:
     return counts, max((r["max_score"] for r in results), default=0)
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+def _first_line(message: str | None) -> str:
+    lines = text.clean(message).strip().splitlines()
+    return text.terminal(lines[0], REASON_LIMIT) if lines else ""
 
 
 def _num(value):

@@ -7,9 +7,12 @@ more than grading a small submission)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +24,28 @@ PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
 # Otter's notebook plumbing: public checks run in the student's kernel, never when grading.
 OTTER_LINE = re.compile(r"^(\s*)(import otter\b.*|grader\s*=\s*otter\.Notebook\(.*\)"
                         r"|grader\.(check|check_all|export|run_plugin)\(.*\))\s*$")
+# A batch stands in for what it refuses to read (a link, a pipe) with a small file holding
+# this prefix and a reason; whoever grades it, here or on a Dask worker, says why. No text
+# file starts with a NUL byte, so no notebook or script is ever read as one of these.
+REFUSED = b"\0dlgrade-refused\0"
+REFUSALS = {
+    "link": "this is a symbolic link to another file of the submitted folder; links are "
+            "never followed (a link could name someone else's work): submit the file itself",
+    "link-outside": "this is a symbolic link pointing outside the submitted folder; "
+                    "links are never followed or read: submit the file itself",
+    "link-folder": "this is a symbolic link to a folder; links are never followed: submit "
+                   "the files themselves",
+    "special": "this is not a regular file (a pipe, a socket or a device): submit a notebook",
+    "zip-link": "the zip holds this entry as a symbolic link; links are never followed: "
+                "submit the file itself",
+}
+
+
+def refusal(reason: str) -> bytes:
+    """The content of a file that stands in for one a batch refused to read."""
+    if reason not in REFUSALS:
+        raise ValueError(f"unknown refusal {reason!r}")
+    return REFUSED + reason.encode()
 
 
 class SubmissionUnreadable(Exception):
@@ -37,16 +62,11 @@ class LoadedSubmission:
 def load_submission(path: Path) -> LoadedSubmission:
     """Read ``path`` and return its code cells, or raise ``SubmissionUnreadable``."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise SubmissionUnreadable(
-                f"the file is {size / 2**20:.0f} MB; a submission must be under "
-                f"{MAX_BYTES // 2**20} MB (clear large outputs before saving)")
-        data = path.read_bytes()
-    except OSError as error:
-        raise SubmissionUnreadable(f"the file could not be read ({error.strerror})") from None
+    data = _read(path)
     digest = hashlib.sha256(data).hexdigest()
+    if data.startswith(REFUSED):
+        reason = data[len(REFUSED):].decode("ascii", "replace")
+        raise SubmissionUnreadable(REFUSALS.get(reason, "the file could not be read"))
     if not data.strip():
         raise SubmissionUnreadable("the file is empty")
     try:
@@ -58,6 +78,44 @@ def load_submission(path: Path) -> LoadedSubmission:
         raise SubmissionUnreadable("the file is not a text file (it contains binary data)")
     sources = notebook_sources(text) if _looks_like_notebook(path, text) else script_sources(text)
     return LoadedSubmission(path, digest, tuple(neutralise_magics(s) for s in sources))
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes: never through a symbolic link, never from a pipe or a device (which
+    could block or never end), never more than ``MAX_BYTES``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise SubmissionUnreadable("the file is a symbolic link; links are never followed: "
+                                       "give the file itself") from None
+        raise SubmissionUnreadable(f"the file could not be read ({error.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SubmissionUnreadable(REFUSALS["special"] if not stat.S_ISDIR(info.st_mode)
+                                       else "this is a folder, not a file")
+        if info.st_size > MAX_BYTES:
+            raise SubmissionUnreadable(_too_large(info.st_size))
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:  # it grew while we read it
+            raise SubmissionUnreadable(_too_large(size))
+        return b"".join(chunks)
+    except OSError as error:
+        raise SubmissionUnreadable(f"the file could not be read ({error.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _too_large(size: int) -> str:
+    return (f"the file is {size / 2**20:.0f} MB; a submission must be under "
+            f"{MAX_BYTES // 2**20} MB (clear large outputs before saving)")
 
 
 def _looks_like_notebook(path: Path, text: str) -> bool:
@@ -81,6 +139,10 @@ def notebook_sources(text: str) -> list[str]:
         raise SubmissionUnreadable(
             f"the notebook is not valid JSON (line {getattr(error, 'lineno', '?')}): was it "
             "saved completely? Open it in Jupyter, save it again, and resubmit") from None
+    except (RecursionError, MemoryError):
+        raise SubmissionUnreadable(
+            "the notebook's JSON is nested far too deeply to be a notebook: open it in "
+            "Jupyter, save it again, and resubmit") from None
     if type(raw) is not dict or not isinstance(raw.get("nbformat"), int):
         raise SubmissionUnreadable("the file is JSON but not a Jupyter notebook")
     version = raw["nbformat"]
@@ -91,8 +153,8 @@ def notebook_sources(text: str) -> list[str]:
     cells = notebook.get("cells")
     if type(cells) is not list:
         raise SubmissionUnreadable("the notebook has no list of cells")
-    return [_source(cell) for cell in cells
-            if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    code = [cell for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"]
+    return [_source(cell, number) for number, cell in enumerate(code, start=1)]
 
 
 def _upgrade(text: str, version: int) -> dict:
@@ -107,9 +169,17 @@ def _upgrade(text: str, version: int) -> dict:
             f"({type(error).__name__}): save it again with Jupyter") from None
 
 
-def _source(cell: dict) -> str:
+def _source(cell: dict, number: int) -> str:
+    """A code cell's source: a string, or a list of strings (the lines) as nbformat writes."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise SubmissionUnreadable(
+        f"code cell {number} is damaged: its source is not text (a string or a list of "
+        f"strings, as Jupyter saves it): open the notebook in Jupyter, save it again, "
+        f"and resubmit")
 
 
 def neutralise_magics(source: str) -> str:

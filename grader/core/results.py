@@ -1,12 +1,31 @@
-"""Results are frozen data; this module also renders them (JSON and a readable summary)."""
+"""Results are frozen data; this module also renders them (JSON and a readable summary).
+
+Every string of a result passes ``grader.core.text.clean`` as the result is built, whoever
+builds it (``from_tests``, the constructor, ``dataclasses.replace``): test messages quote
+student exceptions, the result's message lists cells that raised, the submission is a file
+name. Each field is capped, and so is the student text of a whole result, on this trusted
+side, whatever the worker sent: nothing unencodable, no control character and no flood
+reaches JSON, a terminal, a gradebook or a page.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grader.core.text import clean, clean_lines
 from grader.sandbox import levels
 
 STATUSES = ("graded", "error", "timeout")
+TEST_MESSAGE_LIMIT = 4_000  # characters of one test's message
+MESSAGE_LIMIT = 8_000  # the result's message: why it was not graded, cells that raised
+LINE_LIMIT = 1_000  # one line of that message (one cell's error cannot hide the others')
+NAME_LIMIT = 500  # the submission's file name, a test's name, a question id
+TOTAL_LIMIT = 200_000  # all the text of one result
+SHORT_LIMIT = 80  # what a test message keeps once the result's budget is spent
+
+
+def _set(instance, name: str, value) -> None:
+    object.__setattr__(instance, name, value)  # the dataclasses are frozen
 
 
 @dataclass(frozen=True)
@@ -19,6 +38,11 @@ class TestResult:
     message: str
     visibility: str  # public or hidden
     duration: float = field(default=0.0, compare=False)  # seconds; not part of the JSON
+
+    def __post_init__(self):
+        for name in ("name", "question", "outcome", "visibility"):
+            _set(self, name, clean(getattr(self, name), NAME_LIMIT))
+        _set(self, "message", clean(self.message, TEST_MESSAGE_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,24 @@ class SubmissionResult:
     message: str | None = None
     questions: dict[str, QuestionScore] = field(default_factory=dict)
     sandbox: dict | None = None  # the confinement the submission ran under (levels.describe)
+
+    def __post_init__(self):
+        for name in ("assignment", "submission", "status"):
+            _set(self, name, clean(getattr(self, name), NAME_LIMIT))
+        if self.message is not None:
+            _set(self, "message", clean_lines(self.message, LINE_LIMIT, MESSAGE_LIMIT))
+        left = TOTAL_LIMIT - len(self.submission) - len(self.message or "")
+        tests = []
+        for test in self.tests:
+            if not isinstance(test, TestResult):
+                raise TypeError(f"tests must be TestResult, got {type(test).__name__}")
+            if len(test.message) > left:
+                test = TestResult(test.name, test.question, test.score, test.max_score,
+                                  test.outcome, clean(test.message, max(left, SHORT_LIMIT)),
+                                  test.visibility, test.duration)
+            left -= len(test.message)
+            tests.append(test)
+        _set(self, "tests", tuple(tests))
 
     @classmethod
     def from_tests(cls, assignment: str, submission: str, status: str,

@@ -7,71 +7,29 @@ Every restriction happens in a forked child or a subprocess, never in the pytest
 from __future__ import annotations
 
 import errno
-import json
 import os
-import select
 import signal
 import socket
 import subprocess
 import sys
 import time
-import traceback
 import uuid
 
 import pytest
+from children import CHILD_TIMEOUT, in_child, outcome
 
 from grader.sandbox import landlock, seccomp
 
 ABI = landlock.abi()
 pytestmark = pytest.mark.skipif(ABI < 1, reason="Landlock is not available on this kernel")
-CHILD_TIMEOUT = 60  # seconds
 
 
-def in_child(check, *args):
-    """``check(*args)`` in a forked child; what it returned (through JSON), or its traceback
-    as the failure."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        try:
-            payload, code = {"result": check(*args)}, 0
-        except BaseException:
-            payload, code = {"error": traceback.format_exc()}, 1
-        with os.fdopen(write_fd, "w") as pipe:
-            pipe.write(json.dumps(payload))
-        os._exit(code)
-    os.close(write_fd)
-    payload = json.loads(_read_all(read_fd, pid) or '{"error": "no reply"}')
-    _, status = os.waitpid(pid, 0)
-    assert "error" not in payload, payload["error"]
-    assert os.waitstatus_to_exitcode(status) == 0
-    return payload["result"]
 
 
-def _read_all(fd: int, pid: int) -> str:
-    deadline, chunks = time.monotonic() + CHILD_TIMEOUT, []
-    with os.fdopen(fd, "rb") as pipe:
-        while chunk := _read_before(pipe, deadline, pid):
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
 
 
-def _read_before(pipe, deadline: float, pid: int) -> bytes:
-    if not select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))[0]:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        pytest.fail(f"the child did not finish in {CHILD_TIMEOUT} s")
-    return os.read(pipe.fileno(), 65536)
 
 
-def outcome(action, *args) -> str:
-    """"ok", or the errno name the action failed with."""
-    try:
-        action(*args)
-    except OSError as error:
-        return errno.errorcode[error.errno]
-    return "ok"
 
 
 def read_text(path) -> str:

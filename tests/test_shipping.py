@@ -562,7 +562,7 @@ BAD_SUITES = {
         "test_wrapped.py::test_partial ships call('derivative'): the pickled shipment holds the "
         "function dlgrade_reference_tiny.slope"]),
     "the grader's own code": ({
-        "test_numerics.py": """
+        "test_borrowed.py": """
             import numpy as np
             import pytest
 
@@ -574,11 +574,11 @@ BAD_SUITES = {
 
 
             @pytest.mark.question("q1")
-            def test_numerics(submission):
+            def test_borrowed(submission):
                 submission.run(lambda ns: numerical_gradient(total, np.ones(2)))
             """}, [
-        "test_numerics.py::test_numerics ships run(test_numerics.<locals>.<lambda>): the "
-        "function -> global `numerical_gradient` of test_numerics.<locals>.<lambda> holds "
+        "test_borrowed.py::test_borrowed ships run(test_borrowed.<locals>.<lambda>): the "
+        "function -> global `numerical_gradient` of test_borrowed.<locals>.<lambda> holds "
         "grader.core.numerics.numerical_gradient, the grader's own code"]),
 }
 

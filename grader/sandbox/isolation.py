@@ -335,10 +335,6 @@ def _uid_map() -> list[list[str]]:
         return [["0", "0", "4294967295"]]
 
 
-def _in_user_namespace() -> bool:
-    """True when this process is not in the machine's initial user namespace."""
-    return _uid_map() != [["0", "0", "4294967295"]]
-
 
 def _kernel_uid() -> int:
     """This process's effective uid as the machine's initial namespace sees it."""

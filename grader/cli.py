@@ -255,19 +255,15 @@ def main(argv: list[str] | None = None) -> int:
 def run_here(args) -> int:
     """Run a parsed command in this process; instructor errors are loud but tidy."""
     # Fork the sandbox's fork server first: before any secret, test or reference is read.
-    from grader.core.grading import start_sandbox
+    from grader.core.grading import fault_exit, start_sandbox
     from grader.core.settings import AssignmentError
     from grader.sandbox import SandboxRefused
 
     zygote = start_sandbox()
     try:
         return args.handler(args, zygote)
-    except AssignmentError as error:
-        print(f"dlgrade: error: {error}", file=sys.stderr)
-        return 2
-    except SandboxRefused as error:
-        print(f"dlgrade: {error}", file=sys.stderr)
-        return 3
+    except (AssignmentError, SandboxRefused) as error:
+        return fault_exit(error)
     finally:
         zygote.close()
 

@@ -222,7 +222,7 @@ def _read_request(connection: socket.socket) -> dict:
 
 def _grade(request: dict, zygote) -> dict:
     """Grade as ``dlgrade run`` would in the client's folder, with the client's secret."""
-    from grader.core.grading import grade_and_render
+    from grader.core.grading import fault_exit, grade_and_render
     from grader.core.settings import AssignmentError
     from grader.sandbox import SandboxRefused
 
@@ -236,12 +236,8 @@ def _grade(request: dict, zygote) -> dict:
             print(grade_and_render(request["assignment"], request["submission"],
                                    request["json"], zygote))
             code = 0
-        except AssignmentError as error:
-            print(f"dlgrade: error: {error}", file=sys.stderr)
-            code = 2
-        except SandboxRefused as error:
-            print(f"dlgrade: {error}", file=sys.stderr)
-            code = 3
+        except (AssignmentError, SandboxRefused) as error:
+            code = fault_exit(error)
     return {"exit": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue()}
 
 

@@ -114,9 +114,9 @@ def _sandbox_text(sandbox: dict | None) -> str:
 def crash_record(assignment, submission: Submission, why: str) -> dict:
     """The record of a submission the grader itself failed on: every test listed, none
     passed, status error; it is graded again on the next run."""
-    from grader.core.grading import _ungraded
+    from grader.core.grading import ungraded
 
-    result = _ungraded(assignment, submission.path, "error",
+    result = ungraded(assignment, submission.path, "error",
                        f"the grader failed on this submission and will grade it again on the "
                        f"next run: {why}", False)
     result = result.to_dict()

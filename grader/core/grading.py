@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import json
 import resource
+import sys
 from pathlib import Path
 
 from grader.core.loading import SubmissionUnreadable, load_submission
 from grader.core.results import SubmissionResult, render_summary
-from grader.core.settings import Assignment, course_secret, load_assignment
-from grader.sandbox import NotGraded, SandboxedSubmission, WorkerError, Zygote
+from grader.core.settings import Assignment, AssignmentError, course_secret, load_assignment
+from grader.sandbox import NotGraded, SandboxedSubmission, SandboxRefused, WorkerError, Zygote
 
 
 class _Unavailable:
@@ -57,6 +58,19 @@ def grade_submission(assignment: Assignment, path: Path, zygote: Zygote | None =
             zygote.close()
 
 
+def fault_exit(error: Exception) -> int | None:
+    """What ``dlgrade`` says and returns when grading cannot start: 2 for a broken assignment
+    (an instructor's error), 3 for a machine below the sandbox level; None for anything else.
+    The command and the grading server both answer through this."""
+    if isinstance(error, AssignmentError):
+        print(f"dlgrade: error: {error}", file=sys.stderr)
+        return 2
+    if isinstance(error, SandboxRefused):
+        print(f"dlgrade: {error}", file=sys.stderr)
+        return 3
+    return None
+
+
 def grade_and_render(assignment: str, path: Path, as_json: bool, zygote: Zygote) -> str:
     """What ``dlgrade run`` prints: one submission's result as JSON or as a summary."""
     result = grade_submission(load_assignment(assignment), Path(path), zygote)
@@ -85,7 +99,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
     try:
         loaded = load_submission(path)
     except SubmissionUnreadable as error:
-        return _ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
+        return ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
     submission = SandboxedSubmission(zygote, list(loaded.cells), assignment.limits,
                                      assignment.hidden_paths(), assignment.policy)
     try:
@@ -97,9 +111,9 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
             reports = submission.start()
         except WorkerError as error:
             if submission.time_up:
-                return _ungraded(assignment, path, "timeout", _budget_message(assignment),
+                return ungraded(assignment, path, "timeout", _budget_message(assignment),
                                  only_public, submission.sandbox)
-            return _ungraded(assignment, path, "error",
+            return ungraded(assignment, path, "error",
                              f"the submission could not be run: {error}", only_public,
                              submission.sandbox)
         seed = course_secret() + b"\0" + loaded.sha256.encode()
@@ -122,7 +136,7 @@ def _budget_message(assignment) -> str:
             f"{assignment.limits.submission_timeout:g} s; checks not run score 0")
 
 
-def _ungraded(assignment, path, status, message, only_public, sandbox=None) -> SubmissionResult:
+def ungraded(assignment, path, status, message, only_public, sandbox=None) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
     from grader.core.plugin import GradingPlugin, run_suite
 

@@ -163,12 +163,12 @@ class DlgradePlugin(AbstractOtterPlugin):
         return nbformat.v4.new_notebook()
 
     def after_grading(self, results):
-        from grader.core.grading import _ungraded, grade_submission
+        from grader.core.grading import grade_submission, ungraded
         from grader.core.results import sandbox_line
 
         try:
             if self.forged:
-                result = _ungraded(self.assignment, Path(self.submission_path), "error",
+                result = ungraded(self.assignment, Path(self.submission_path), "error",
                                    f"the upload holds {', '.join(self.forged)}, which only the "
                                    f"autograder may provide: upload your notebook alone", False)
             else:

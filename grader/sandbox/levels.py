@@ -69,9 +69,7 @@ def refusal(sandbox: dict, required: str) -> str:
     lines = [f"refusing to grade: the sandbox reaches level '{sandbox['level']}' on this "
              f"machine, and grading requires '{required}'. Missing here:"]
     for layer, why in sandbox["missing"].items():
-        lines.append(f"  - {layer}: {why}")
-        if layer in ADVICE:
-            lines.append(f"    to get it: {ADVICE[layer]}")
+        lines += _missing(f"  - {layer}", why, layer, "    ")
     lines.append("Run 'dlgrade doctor' for the whole picture. To grade anyway, with student "
                  "code able to reach what the missing layers protect, pass --allow-unconfined "
                  "(every result records it).")
@@ -85,10 +83,14 @@ def report(sandbox: dict, required: str, start_seconds: float) -> str:
         if layer in sandbox["layers"]:
             lines.append(f"  [x] {layer}")
         elif layer in sandbox["missing"]:
-            lines.append(f"  [ ] {layer}: {sandbox['missing'][layer]}")
-            if layer in ADVICE:
-                lines.append(f"        to get it: {ADVICE[layer]}")
+            lines += _missing(f"  [ ] {layer}", sandbox["missing"][layer], layer, "        ")
     verdict = ("meets" if meets(sandbox["level"], required) else "does NOT meet")
     lines += [f"Level: {sandbox['level']} ({verdict} the required level '{required}')",
               f"One worker start: {start_seconds * 1000:.1f} ms"]
     return "\n".join(lines)
+
+
+def _missing(label: str, why: str, layer: str, indent: str) -> list[str]:
+    """A missing layer: why, then how to get it where that is known."""
+    return [f"{label}: {why}", *([f"{indent}to get it: {ADVICE[layer]}"] if layer in ADVICE
+                                 else [])]

@@ -73,8 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "Nothing is written unless every gate passes.")
     publish.add_argument("names", metavar="NAME", nargs="*",
                          help="assignments to publish (default: every folder in ./assignments)")
+    from grader.authoring.examples import GATE_DRAWS
+
     publish.add_argument("--check", action="store_true",
-                         help="write nothing; exit 1 if a committed generated file is out of date")
+                         help="run every gate but write nothing; exit 1 if a gate fails or a "
+                              "committed generated file is out of date")
+    publish.add_argument("--draws", type=int, default=GATE_DRAWS, metavar="N",
+                         help="grade the reference and every example under N draws of the "
+                              f"hidden inputs (default {GATE_DRAWS})")
     publish.set_defaults(handler=command_publish)
 
     doctor = commands.add_parser(
@@ -180,7 +186,7 @@ def command_check(args, zygote) -> int:
 
 
 def command_publish(args, zygote) -> int:
-    from grader.authoring.publishing import out_of_date, publish
+    from grader.authoring.publishing import publish
     from grader.core.settings import load_assignment
 
     names = args.names or sorted(p.name for p in Path("assignments").iterdir()
@@ -192,20 +198,14 @@ def command_publish(args, zygote) -> int:
     failed = False
     for name in names:
         assignment = load_assignment(name)
-        if args.check:
-            stale = out_of_date(assignment)
-            for path in stale:
-                print(f"{assignment.name}: out of date: {path} (run: dlgrade publish "
-                      f"{assignment.name}, then commit it)")
-            if not stale:
-                print(f"{assignment.name}: generated files are up to date")
-            failed |= bool(stale)
-            continue
-        report = publish(assignment)
+        report = publish(assignment, write=not args.check, draws=args.draws)
         print(f"{assignment.name}:\n{report.render()}")
         if report.problems:
-            print(f"{assignment.name}: NOT published: {len(report.problems)} gate(s) failed")
+            print(f"{assignment.name}: NOT {'publishable' if args.check else 'published'}: "
+                  f"{len(report.problems)} gate(s) failed")
             failed = True
+        elif args.check:
+            print(f"{assignment.name}: every gate passes; generated files are up to date")
         else:
             print(f"{assignment.name}: published student_template/{assignment.name}/ and "
                   f"dist/{assignment.name}-autograder.zip")

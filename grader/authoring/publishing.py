@@ -16,6 +16,16 @@ from pathlib import Path
 
 import nbformat
 
+from grader.authoring.examples import (
+    FULL_MARKS,
+    GATE_DRAWS,
+    ZERO,
+    Expectation,
+    declared,
+    draw_secrets,
+    grade_draws,
+    judge,
+)
 from grader.authoring.handout import (
     build_notebook,
     checked_questions,
@@ -98,8 +108,9 @@ def out_of_date(assignment: Assignment) -> list[str]:
             if not (root / path).is_file() or (root / path).read_bytes() != data]
 
 
-def publish(assignment: Assignment) -> Report:
-    """Render, run every gate, and write the outputs only if all of them pass."""
+def publish(assignment: Assignment, write: bool = True, draws: int = GATE_DRAWS) -> Report:
+    """Render, run every gate, and write the outputs only if all of them pass (and ``write``);
+    without ``write``, committed outputs that differ from the render fail too."""
     report = Report()
     outputs = render(assignment)
     if render(assignment) == outputs:
@@ -109,8 +120,12 @@ def publish(assignment: Assignment) -> Report:
     check_suite_layout(assignment, report)
     check_no_leaks(assignment, outputs, report)
     check_shipping(assignment, report)
-    check_grades(assignment, outputs, report)
-    if not report.problems:
+    check_grades(assignment, outputs, report, draws)
+    if not write:
+        for path in out_of_date(assignment):
+            report.failed(f"out of date: {path} (run: dlgrade publish {assignment.name}, "
+                          f"then commit it)")
+    elif not report.problems:
         root = course_folder(assignment)
         for path, data in outputs.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -193,57 +208,28 @@ def check_shipping(assignment: Assignment, report: Report) -> None:
         report.passed(found.summary())
 
 
-def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:
-    """The reference earns full marks, the blank notebook 0, each example what it declares."""
-    from grader.core.grading import grade_submission, start_sandbox
-
+def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Report,
+                 draws: int = GATE_DRAWS) -> None:
+    """The reference earns full marks, the blank notebook 0, each example what it declares:
+    on every one of ``draws`` draws of the hidden inputs (examples.py)."""
     student = next(data for path, data in outputs.items() if path.endswith(".ipynb"))
-    zygote = start_sandbox()
-    try:
-        with tempfile.TemporaryDirectory(prefix="dlgrade-publish-") as folder:
-            candidates = [(_write(folder, "reference.ipynb", solved_notebook(assignment)),
-                           "full marks"),
-                          (_write(folder, "blank.ipynb", student), "zero")]
-            examples = sorted((assignment.folder / EXAMPLES).glob("*.ipynb"))
-            candidates += [(path, _expectation(path)) for path in examples]
-            for path, expectation in candidates:
-                result = grade_submission(assignment, path, zygote)
-                _judge(path.name, expectation, result, report)
-    finally:
-        zygote.close()
+    with tempfile.TemporaryDirectory(prefix="dlgrade-publish-") as folder:
+        candidates = {_write(folder, "reference.ipynb", solved_notebook(assignment)):
+                      Expectation(FULL_MARKS),
+                      _write(folder, "blank.ipynb", student): Expectation(ZERO)}
+        for path in sorted((assignment.folder / EXAMPLES).glob("*.ipynb")):
+            try:
+                candidates[path] = Expectation.parse(declared(path), assignment.questions)
+            except ValueError as error:
+                report.failed(f"{path.name}: {error}")
+        graded = grade_draws(assignment.folder, list(candidates),
+                             draw_secrets(max(1, draws)))
+    for path, expectation in candidates.items():
+        ok, text = judge(path.name, expectation, graded[path])
+        (report.passed if ok else report.failed)(text)
 
 
 def _write(folder: str, name: str, data: bytes) -> Path:
     path = Path(folder) / name
     path.write_bytes(data)
     return path
-
-
-def _expectation(path: Path) -> str:
-    """An example declares, in its metadata, ``dlgrade.expect``: "full marks" or "loses qN"."""
-    try:
-        return str(json.loads(path.read_text())["metadata"]["dlgrade"]["expect"])
-    except (ValueError, KeyError, TypeError):
-        return "undeclared"
-
-
-def _judge(name: str, expectation: str, result, report: Report) -> None:
-    summary = f"{name}: {result.status}, {result.score:g} / {result.max_score:g}"
-    if expectation == "full marks":
-        ok = result.status == "graded" and result.score == result.max_score > 0
-    elif expectation == "zero":
-        ok = result.score == 0
-    elif expectation.startswith("loses ") and expectation[6:] in result.questions:
-        question = result.questions[expectation[6:]]
-        ok = result.status == "graded" and question.score < question.max_score
-        summary += f" ({expectation[6:]}: {question.score:g} / {question.max_score:g})"
-    else:
-        report.failed(f"{name}: metadata dlgrade.expect must be 'full marks' or 'loses QID' "
-                      f"with a question of the suite, got {expectation!r}")
-        return
-    if ok:
-        report.passed(f"{summary}, as expected ({expectation})")
-        return
-    failures = [f"    {t.name}: {t.message.splitlines()[0] if t.message else t.outcome}"
-                for t in result.tests if t.outcome != "passed"][:5]
-    report.failed("\n".join([f"{summary}, expected {expectation}", *failures]))

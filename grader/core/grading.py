@@ -47,12 +47,17 @@ def start_sandbox() -> Zygote:
 
 
 def grade_submission(assignment: Assignment, path: Path, zygote: Zygote | None = None,
-                     only_public: bool = False) -> SubmissionResult:
-    """Grade ``path`` against ``assignment``; failures of the submission are data, not raises."""
+                     only_public: bool = False, secret: bytes | None = None
+                     ) -> SubmissionResult:
+    """Grade ``path`` against ``assignment``; failures of the submission are data, not raises.
+
+    The hidden inputs are drawn from ``secret`` (default: the course secret) and the
+    submission's content hash; publishing's gates grade examples under many secrets."""
     own_zygote = zygote is None
     zygote = zygote or start_sandbox()
     try:
-        return _grade(assignment, Path(path), zygote, only_public)
+        return _grade(assignment, Path(path), zygote, only_public,
+                      course_secret() if secret is None else secret)
     finally:
         if own_zygote:
             zygote.close()
@@ -95,7 +100,8 @@ def preload(sandbox_started: bool) -> None:
     gc.freeze()  # forks share the preloaded heap: the collector need never touch it
 
 
-def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool):
+def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool,
+           secret: bytes):
     try:
         loaded = load_submission(path)
     except SubmissionUnreadable as error:
@@ -116,7 +122,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
             return ungraded(assignment, path, "error",
                              f"the submission could not be run: {error}", only_public,
                              submission.sandbox)
-        seed = course_secret() + b"\0" + loaded.sha256.encode()
+        seed = secret + b"\0" + loaded.sha256.encode()
         plugin = GradingPlugin(submission, assignment.reference, seed, only_public,
                                tuple(assignment.questions))
         tests = run_suite(assignment.tests, plugin)

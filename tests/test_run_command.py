@@ -141,3 +141,55 @@ def test_unknown_assignment_is_a_clear_error(tmp_path):
 def test_json_output_is_one_object():
     done = run_dlgrade("run", TOY, EXAMPLES / "reference.ipynb", "--json")
     assert isinstance(json.loads(done.stdout), dict)
+
+
+def _toy_with_test(tmp_path, name: str, code: str):
+    """A copy of the toy assignment with one more hidden test file."""
+    import shutil
+
+    assignment = tmp_path / "assignments" / "toy"
+    shutil.copytree(TOY, assignment, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(TOY.parent.parent / "solutions", tmp_path / "solutions")
+    (assignment / "tests" / name).write_text(code)
+    return assignment
+
+
+SHIPPED_MAP = '''
+import pytest
+
+pytestmark = pytest.mark.question("q1")
+
+
+def _scaled(x):
+    return x.scale * 2  # the test's own map: it needs the object it was promised
+
+
+def _apply_twice(namespace):
+    return namespace["apply_twice"](_scaled, 3.0)
+
+
+def test_apply_twice(submission):
+    assert submission.run(_apply_twice) == 12.0, "apply_twice(f, x) should apply f twice"
+'''
+
+
+def test_an_error_in_the_tests_own_code_is_not_put_on_the_students_line(tmp_path):
+    # The student hands the test's map a float where the handout promised an object: the
+    # AttributeError is raised in the test's code, called from the student's line.
+    assignment = _toy_with_test(tmp_path, "test_map.py", SHIPPED_MAP)
+    notebook = write_notebook(tmp_path / "sub.ipynb", [
+        "def apply_twice(f, x):\n    return f(f(x))\n"])
+    test = next(t for t in grade_json(notebook, assignment)["tests"]
+                if t["name"] == "test_map.py::test_apply_twice")
+    assert test["outcome"] == "failed"
+    assert test["message"].startswith(
+        "the test's own code raised AttributeError: 'float' object has no attribute 'scale' "
+        "on what your code gave it")
+    assert "called from your code at code cell 1, line 2, in apply_twice" in test["message"]
+    # An error of the student's own line is still theirs.
+    notebook = write_notebook(tmp_path / "own.ipynb", [
+        "def apply_twice(f, x):\n    raise ValueError('not yet')\n"])
+    own = next(t for t in grade_json(notebook, assignment)["tests"]
+               if t["name"] == "test_map.py::test_apply_twice")
+    assert own["message"] == ("your code raised ValueError: not yet\n  at code cell 1, "
+                              "line 2, in apply_twice: raise ValueError('not yet')")

@@ -215,6 +215,10 @@ def failure_message(excinfo) -> str:
     elif isinstance(error, MissingName):
         message = (f"`{error}` is not defined in your submission (or is not a function): "
                    f"define it with exactly this name, and check that its cell runs")
+    elif isinstance(error, StudentError) and error.in_test:
+        where = f"\n  called from your code at {error.where[-1]}" if error.where else ""
+        message = (f"the test's own code raised {error} on what your code gave it (a value "
+                   f"of an unexpected type or shape?){where}")
     elif isinstance(error, StudentError):
         where = f"\n  at {error.where[-1]}" if error.where else ""
         message = f"your code raised {error}{where}"

@@ -34,6 +34,7 @@ class StudentError(WorkerError):
         self.type = str(details.get("type", "Exception"))
         self.text = str(details.get("message", ""))
         self.where = [str(w) for w in details.get("where", [])][:5]
+        self.in_test = details.get("raised_in") == "test"  # wording only: never a verdict
         super().__init__(f"{self.type}: {self.text}" if self.text else self.type)
 
 

@@ -50,10 +50,14 @@ class CappedText:
         return text
 
 
-def describe_exception(error: BaseException) -> dict:
-    """Type, message and the student-cell frames of ``error``, as plain data."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if f.filename.startswith("<code cell ")]
+def describe_exception(error: BaseException, shipped: frozenset[str] = frozenset()) -> dict:
+    """Type, message, the student-cell frames of ``error`` and where it was raised: in the
+    student's code, or in code a test shipped (files in ``shipped``), as plain data."""
+    stack = traceback.extract_tb(error.__traceback__)
+    frames = [f for f in stack if f.filename.startswith("<code cell ")]
+    raised_in = next(("test" if f.filename in shipped else "student" for f in reversed(stack)
+                      if f.filename in shipped or f.filename.startswith("<code cell ")),
+                     "student")
     if isinstance(error, SyntaxError) and (error.filename or "").startswith("<code cell "):
         where = [f"{error.filename[1:-1]}, line {error.lineno}: {(error.text or '').strip()}"]
     else:
@@ -63,7 +67,8 @@ def describe_exception(error: BaseException) -> dict:
         message = str(error)
     except Exception:
         message = "(the exception's message could not be printed)"
-    return {"type": type(error).__name__[:100], "message": message[:2000], "where": where}
+    return {"type": type(error).__name__[:100], "message": message[:2000], "where": where,
+            "raised_in": raised_in}
 
 
 def display(*objects, **options) -> None:
@@ -89,6 +94,7 @@ class Session:
         self.given = {"display": display, "get_ipython": lambda: shell}  # as Jupyter gives
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, **self.given}
         self.output = output
+        self.shipped: set[str] = set()  # files of the code tests ship: not the student's
 
     def cell(self, index: int, source: str):
         filename = CELL_FILE.format(index + 1)
@@ -106,6 +112,9 @@ class Session:
         return {"value": value, "args": list(args) if return_args else None}
 
     def run(self, function, args, kwargs):
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            self.shipped.add(code.co_filename)
         return {"value": function(self.namespace, *args, **kwargs)}
 
     def names(self):
@@ -139,7 +148,8 @@ def serve(channel: socket.socket, limits) -> None:
         try:
             reply = {"id": request_id, **(handlers[operation](*args) or {})}
         except BaseException as error:  # student code may raise anything, SystemExit included
-            reply = {"id": request_id, "raised": describe_exception(error)}
+            reply = {"id": request_id,
+                     "raised": describe_exception(error, frozenset(session.shipped))}
         if os.getpid() != serving:
             os._exit(0)  # a process the submission forked: only the worker itself answers
         try:

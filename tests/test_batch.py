@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 from conftest import DLGRADE, run_dlgrade
 
-ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).parent / "corpus"
 UNREADABLE = {"binary_file", "corrupt_json", "empty_file", "json_not_a_notebook", "nbformat_5",
               "scanned_homework", "huge"}
 FULL_MARKS = 41
-# The corpus's assignment is gradcheck as published, with shorter limits so that the hanging
+# The corpus's assignment is gradcheck as it was when the corpus was written (a copy in
+# tests/fixtures: the course's own may change), with shorter limits so that the hanging
 # submissions cost seconds, not minutes.
 LIMITS = "limits:\n  call_timeout: 5\n  cell_timeout: 3\n  submission_timeout: 8\n"
 
@@ -31,9 +32,10 @@ LIMITS = "limits:\n  call_timeout: 5\n  cell_timeout: 3\n  submission_timeout: 8
 def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("course")
     folder = root / "assignments" / "gradcheck"
-    shutil.copytree(ROOT / "assignments" / "gradcheck", folder)
+    shutil.copytree(FIXTURES / "assignments" / "gradcheck", folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "examples"))
     (root / "solutions").mkdir()
-    shutil.copy(ROOT / "solutions" / "gradcheck.py", root / "solutions")
+    shutil.copy(FIXTURES / "solutions" / "gradcheck.py", root / "solutions")
     config = (folder / "assignment.yml").read_text()
     (folder / "assignment.yml").write_text(config.split("limits:")[0] + LIMITS)
     return folder

@@ -18,14 +18,7 @@ from grader.authoring.publishing import solved_notebook
 from grader.core.settings import load_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ["gradcheck", "forward_mode", "backprop", "initialization"]
-# One known-bug example per assignment whose bug the public checks catch, and its question.
-KNOWN_BUG = {
-    "gradcheck": ("bug_jacobian_transposed", "q3"),
-    "forward_mode": ("bug_jacobian_transposed", "q6"),
-    "backprop": ("bug_dW_averaged", "q3"),
-    "initialization": ("bug_fans_swapped", "q1"),
-}
+ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "assignments").glob("*/assignment.yml"))
 
 
 def execute(notebook: Path) -> list:
@@ -126,11 +119,27 @@ def test_reference_filled_notebook_passes_every_check(assignment, tmp_path):
         assert upload.namelist() == [f"{assignment}.ipynb"]
 
 
+def caught_by_public_checks(assignment: str, tmp_path: Path) -> tuple[Path, str]:
+    """The first known-bug example that fails one question's public checks, and that
+    question, which must be one it declares (a public check blames the right question too)."""
+    for example in sorted((ROOT / "assignments" / assignment / "examples").glob("bug_*.ipynb")):
+        path = student_copy(assignment, tmp_path / example.stem, example)
+        done = run_dlgrade("check", path)
+        command = command_verdicts(done.stdout, questions_of(assignment))
+        failing = {q for q, t in command.items() if "failed:" in t}
+        if failing:
+            declared = set(json.loads(example.read_text())["metadata"]["dlgrade"]["expect"]
+                           .replace(",", " ").split()[1:])
+            assert failing <= declared, (example.name, failing, declared)
+            if len(failing) == 1:
+                return path, failing.pop()
+    pytest.fail(f"no known-bug example of {assignment} is caught by one question's public "
+                f"checks alone")
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_one_known_bug_fails_only_its_question_with_its_hint(assignment, tmp_path):
-    example, question = KNOWN_BUG[assignment]
-    path = student_copy(assignment, tmp_path,
-                        ROOT / "assignments" / assignment / "examples" / f"{example}.ipynb")
+    path, question = caught_by_public_checks(assignment, tmp_path)
     kernel = kernel_verdicts(execute(path))
     failing = {q for q, text in kernel.items() if "All test cases passed!" not in text}
     assert failing == {question}, kernel

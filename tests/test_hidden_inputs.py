@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import grade_json, write_notebook
 
-GRADCHECK = Path(__file__).resolve().parent.parent / "assignments" / "gradcheck"
+GRADCHECK = Path(__file__).resolve().parent / "fixtures" / "assignments" / "gradcheck"
 
 # Every function logs what it is given and raises the whole log: whatever the worker has
 # seen so far lands in the failure message of the check that called it.

@@ -12,7 +12,6 @@ from conftest import run_dlgrade
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "assignments").iterdir() if p.is_dir())
 EXAMPLES = sorted((ROOT / "assignments").glob("*/examples/*.ipynb"))
-MAX_SCORES = {"gradcheck": 41, "forward_mode": 63, "backprop": 64, "initialization": 47}
 
 
 def copy_course(target: Path) -> Path:
@@ -36,7 +35,6 @@ def published(tmp_path_factory) -> Path:
     course = copy_course(tmp_path_factory.mktemp("course"))
     done = publish(course)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert set(ASSIGNMENTS) == set(MAX_SCORES)
     return course
 
 
@@ -153,8 +151,8 @@ def test_reference_and_blank_through_both_graders(published, tmp_path, name):
     blank = tmp_path / "blank.ipynb"
     shutil.copy(published / f"student_template/{name}/{name}.ipynb", blank)
     full = dlgrade_result(published, reference, name)
-    assert full["score"] == full["max_score"] == MAX_SCORES[name]
-    assert otter_score(published, reference, tmp_path, name)[0] == MAX_SCORES[name]
+    assert full["score"] == full["max_score"] > 0
+    assert otter_score(published, reference, tmp_path, name)[0] == full["max_score"]
     assert dlgrade_result(published, blank, name)["score"] == 0
     assert otter_score(published, blank, tmp_path, name)[0] == 0
 
@@ -176,8 +174,9 @@ def test_examples_get_the_same_score_through_both_graders(published, tmp_path, e
 def test_patching_numpy_earns_nothing_through_either_grader(published, tmp_path):
     honest = next(p for p in EXAMPLES if p.stem == "bug_x_left_modified")
     cheat = patched(published, tmp_path, honest)
-    honest_score = dlgrade_result(published, honest)["score"]
-    assert honest_score < 41
+    result = dlgrade_result(published, honest)
+    honest_score = result["score"]
+    assert honest_score < result["max_score"]
     assert dlgrade_result(published, cheat)["score"] <= honest_score
     assert otter_score(published, cheat, tmp_path)[0] <= honest_score
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import nbformat.v3
 
-from grader.authoring.publishing import solved_notebook
+from grader.authoring.publishing import solved_notebook, student_files
 from grader.core.settings import load_assignment
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "gradcheck"
-ROOT = HERE.parent.parent
+FIXTURES = HERE.parent / "fixtures"  # the corpus's assignment, as it was written for
 
 HOSTILE_CELLS = {
     "sys_exit": "import sys\nsys.exit(0)",
@@ -73,7 +73,7 @@ PATCH_NUMPY = ("import numpy as np, numpy.testing\nnp.allclose = lambda *a, **k:
 
 
 def main() -> None:
-    assignment = load_assignment(str(ROOT / "assignments" / "gradcheck"))
+    assignment = load_assignment(str(FIXTURES / "assignments" / "gradcheck"))
     solved = json.loads(solved_notebook(assignment))
     for cell in solved["cells"]:
         if isinstance(cell["source"], list):
@@ -82,9 +82,11 @@ def main() -> None:
     CORPUS.mkdir()
     for number in range(1, 17):
         _notebook(f"correct_{number:02d}", _with(solved, f"# student {number}: my solution"))
-    for example in sorted((ROOT / "assignments/gradcheck/examples").glob("*.ipynb")):
+    for example in sorted((FIXTURES / "assignments/gradcheck/examples").glob("*.ipynb")):
         shutil.copy(example, CORPUS / f"example_{example.name}")
-    shutil.copy(ROOT / "student_template/gradcheck/gradcheck.ipynb", CORPUS / "blank.ipynb")
+    blank = next(data for path, data in student_files(assignment).items()
+                 if path.endswith(".ipynb"))
+    (CORPUS / "blank.ipynb").write_bytes(blank)
     for name, code in HOSTILE_CELLS.items():
         _notebook(name, _with(solved, code))
     for name, (old, new) in BUGS.items():

@@ -25,5 +25,17 @@ def layer_jacobian(W, b, x):
     return (1 - y ** 2)[:, None] * W
 
 
+def bowl_gradient(C, m, x):
+    return 2 * C * (x - m)
+
+
+def exponentials_gradient(C, K, x):
+    return C * K * np.exp(K * x)
+
+
+def squares_map_jacobian(W, m, x):
+    return W * (2 * (np.ravel(x) - m))[None, :]
+
+
 def describe_wave(a, b):
     return f"sin({a:.3g} t) + exp({b:.3g} t)"

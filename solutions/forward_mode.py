@@ -4,9 +4,15 @@ import numpy as np
 
 
 class Dual:
-    """A dual number value + deriv·ε with ε² = 0: a value and its derivative, together."""
+    """A dual number value + deriv·ε with ε² = 0: a value and its derivative, together.
+
+    Every operation returns a new Dual and leaves its operands as they were: after
+    `y = x * 2`, `y = 5 - x` or `y = x; y += 1`, x still holds its value and derivative.
+    """
 
     def __init__(self, value, deriv=0.0):
+        """`value` and `deriv`: real numbers of any type (int, float, numpy scalars), stored
+        as np.float64 (so `Dual(1, 1) / Dual(0, 1)` is inf, as numpy gives)."""
         self.value = np.float64(value)
         self.deriv = np.float64(deriv)
 
@@ -91,21 +97,30 @@ def cos(x):
 
 
 def exp(x):
-    """exp of a Dual (chain rule: exp(a) a') or of a real number."""
+    """exp of a Dual (chain rule: exp(a) a') or of a real number.
+
+    It overflows to inf as numpy does, never raises: exp(Dual(1000.0, 1.0)) is Dual(inf, inf).
+    """
     if isinstance(x, Dual):
         return Dual(np.exp(x.value), np.exp(x.value) * x.deriv)
     return np.exp(np.float64(x))
 
 
 def log(x):
-    """Natural log of a Dual (chain rule: a' / a) or of a real number."""
+    """Natural log of a Dual (chain rule: a' / a) or of a real number.
+
+    Outside the domain it gives what numpy gives, never raises: -inf at 0, nan below 0.
+    """
     if isinstance(x, Dual):
         return Dual(np.log(x.value), x.deriv / x.value)
     return np.log(np.float64(x))
 
 
 def sqrt(x):
-    """Square root of a Dual (chain rule: a' / (2 sqrt(a))) or of a real number."""
+    """Square root of a Dual (chain rule: a' / (2 sqrt(a))) or of a real number.
+
+    Below 0 it gives nan, as numpy does, and never raises.
+    """
     if isinstance(x, Dual):
         root = np.sqrt(x.value)
         return Dual(root, x.deriv / (2 * root))
@@ -113,7 +128,11 @@ def sqrt(x):
 
 
 def tanh(x):
-    """tanh of a Dual (chain rule: (1 - tanh(a)^2) a') or of a real number."""
+    """tanh of a Dual (chain rule: (1 - tanh(a)^2) a') or of a real number.
+
+    Finite for every finite input, never nan: tanh(Dual(1000.0, 1.0)) is Dual(1.0, 0.0) and
+    tanh(Dual(-1000.0, 1.0)) is Dual(-1.0, 0.0).
+    """
     if isinstance(x, Dual):
         t = np.tanh(x.value)
         return Dual(t, (1 - t * t) * x.deriv)
@@ -121,7 +140,11 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) of a Dual (chain rule: s(a) (1 - s(a)) a') or of a real number."""
+    """1 / (1 + exp(-x)) of a Dual (chain rule: s(a) (1 - s(a)) a') or of a real number.
+
+    Finite for every finite input, never nan: sigmoid(Dual(1000.0, 1.0)) is Dual(1.0, 0.0)
+    and sigmoid(Dual(-1000.0, 1.0)) is Dual(0.0, 0.0).
+    """
     if isinstance(x, Dual):
         s = 1 / (1 + np.exp(-x.value))
         return Dual(s, s * (1 - s) * x.deriv)
@@ -136,12 +159,19 @@ def relu(x):
 
 
 def derivative(f, x):
-    """f'(x) for a scalar function of one scalar, in one forward pass."""
+    """f'(x) for a scalar function of one scalar, in one forward pass.
+
+    x: a real number, int included (derivative(f, 3) is f'(3.0)); f is called once.
+    """
     return np.float64(Dual.lift(f(Dual(x, 1.0))).deriv)
 
 
 def jvp(f, x, v):
-    """f(x) and the Jacobian-vector product J(x)·v, in one forward pass."""
+    """f(x) and the Jacobian-vector product J(x)·v, in one forward pass.
+
+    x, v: n real numbers each, as lists, tuples or numpy arrays, of ints or floats (x =
+    np.arange(3) is fine); both are left unchanged. Returns two float arrays of shape (m,).
+    """
     outputs = f([Dual(xi, vi) for xi, vi in zip(x, v, strict=True)])
     outputs = [Dual.lift(y) for y in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
     return (np.array([y.value for y in outputs], dtype=float),
@@ -149,7 +179,10 @@ def jvp(f, x, v):
 
 
 def jacobian(f, x):
-    """The (m, n) Jacobian of f at x: one forward pass per input direction."""
+    """The (m, n) Jacobian of f at x: one forward pass per input direction.
+
+    x: n real numbers, as a list, tuple or numpy array, of ints or floats; left unchanged.
+    """
     n = len(x)
     columns = [jvp(f, x, np.eye(n)[j])[1] for j in range(n)]
     return np.stack(columns, axis=1)

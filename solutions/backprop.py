@@ -4,7 +4,14 @@ import numpy as np
 
 
 class Value:
-    """A scalar in a computation graph: its data, its gradient, and how to pass gradients back."""
+    """A scalar in a computation graph: its data, its gradient, and how to pass gradients back.
+
+    `Value(data, _children)` keeps `data` (an int or a float, used as the float it equals),
+    `grad` (0.0 until backward), `_prev` (the input nodes `_children`) and `_backward`
+    (a function of no argument that adds this node's share of `out.grad` to the grads of its
+    inputs; for a leaf it does nothing). The checks build graphs of their own through these
+    four names. An operation returns a new Value and leaves its operands as they are.
+    """
 
     def __init__(self, data, _children=()):
         self.data = np.float64(data)
@@ -53,21 +60,27 @@ class Value:
         return out
 
     def tanh(self):
+        """tanh(data) for any finite data: tanh(±1000) is ±1 with gradient 0, no overflow."""
         t = np.tanh(self.data)
         return self._unary(t, 1 - t * t)
 
     def relu(self):
+        """max(data, 0), with derivative 0 at 0."""
         return self._unary(max(self.data, 0.0), float(self.data > 0))
 
     def exp(self):
+        """e ** data, for |data| up to 700 (a float64 overflows a little above 709)."""
         e = np.exp(self.data)
         return self._unary(e, e)
 
     def log(self):
+        """ln(data) for data > 0, as small as 1e-300 and as large as 1e300 (no epsilon added)."""
         return self._unary(np.log(self.data), 1 / self.data)
 
     def sigmoid(self):
-        s = 1 / (1 + np.exp(-self.data))
+        """1 / (1 + e ** -data) for any finite data: sigmoid(-1000) is 0 and sigmoid(1000) is 1,
+        with gradient 0, no overflow."""
+        s = np.exp(-np.logaddexp(0.0, -self.data))
         return self._unary(s, s * (1 - s))
 
     def __neg__(self):
@@ -94,7 +107,9 @@ class Value:
     def backward(self):
         """Fill the gradient of every node self depends on, in reverse topological order.
 
-        Iterative, so that a graph of any depth fits within Python's recursion limit.
+        Sets self.grad to 1, then calls each node's `_backward()` once, after those of every
+        node that uses it. Iterative, so that a graph of any depth fits within Python's
+        recursion limit.
         """
         order, visited, stack = [], set(), [(self, False)]
         while stack:
@@ -111,7 +126,10 @@ class Value:
 
 
 def linear_forward(x, W, b):
-    """out = x @ W + b for a batch x of shape (N, D_in); the cache keeps what backward needs."""
+    """out = x @ W + b for a batch x of shape (N, D_in); the cache keeps what backward needs.
+
+    No layer function changes its arguments (inputs, dout, cache): each returns new arrays.
+    """
     return x @ W + b, (x, W)
 
 
@@ -122,7 +140,7 @@ def linear_backward(dout, cache):
 
 
 def relu_forward(x):
-    """max(x, 0) elementwise."""
+    """max(x, 0) elementwise, as a new array; x may hold floats or integers."""
     return np.maximum(x, 0), x
 
 
@@ -132,26 +150,35 @@ def relu_backward(dout, cache):
 
 
 def sigmoid_forward(x):
-    """1 / (1 + exp(-x)) elementwise, without overflow for large |x|."""
+    """1 / (1 + exp(-x)) elementwise, for floats or integers; exact for any finite x, |x| of
+    1000 and more included (no overflow, no nan)."""
     out = np.exp(-np.logaddexp(0, -x))
     return out, out
 
 
 def sigmoid_backward(dout, cache):
+    """dx = dout * sigmoid'(x)."""
     return dout * cache * (1 - cache)
 
 
 def tanh_forward(x):
+    """tanh(x) elementwise, for floats or integers; exact for any finite x (no overflow)."""
     out = np.tanh(x)
     return out, out
 
 
 def tanh_backward(dout, cache):
+    """dx = dout * tanh'(x)."""
     return dout * (1 - cache ** 2)
 
 
 def softmax_cross_entropy(logits, y):
-    """Mean cross-entropy of softmax(logits) against integer labels y, and its gradient."""
+    """Mean cross-entropy of softmax(logits) against integer labels y, and its gradient.
+
+    Finite for any finite logits (floats or integers), e.g. a row [1e4, 0, -1e4] whose label is
+    the last class: log-probabilities come from log-sum-exp, never from the log of a
+    probability. logits and y are left unchanged.
+    """
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -171,7 +198,10 @@ def init_mlp(sizes, rng):
 
 
 def mlp_loss(params, X, y):
-    """The loss of an MLP with ReLU hidden layers and a softmax output, and its gradients."""
+    """The loss of an MLP with ReLU hidden layers and a softmax output, and its gradients.
+
+    Built from the layer functions above; params, X and y are left unchanged.
+    """
     layers = len(params) // 2
     caches, h = [], X
     for i in range(1, layers + 1):
@@ -191,7 +221,7 @@ def mlp_loss(params, X, y):
 
 
 def sgd_step(params, grads, lr):
-    """One step against the gradient: a new dict of parameters."""
+    """One step against the gradient: a new dict of new arrays (params and grads unchanged)."""
     return {name: value - lr * grads[name] for name, value in params.items()}
 
 
@@ -207,7 +237,11 @@ def predict(params, X):
 
 
 def train(X, y, sizes, lr, epochs, batch_size, rng):
-    """Minibatch SGD from init_mlp(sizes, rng): each epoch visits the data in a random order."""
+    """Minibatch SGD from init_mlp(sizes, rng), with the gradients of mlp_loss and sgd_step.
+
+    Each epoch visits every row of X once, in a new random order drawn from rng, in batches of
+    batch_size rows (the last batch may be smaller). X and y are left unchanged.
+    """
     params = init_mlp(sizes, rng)
     n = X.shape[0]
     for _ in range(epochs):

@@ -54,8 +54,8 @@ MALLORY = """import sys
 worker = sys.modules['grader.sandbox.worker']
 original = worker.describe_exception
 
-def flood(error):
-    described = original(error)
+def flood(error, *rest):
+    described = original(error, *rest)
     described['message'] = %s + 'A' * 3_000_000
     described['type'] = '\\ud800\\x1b' * 2_000
     described['where'] = ['\\x1b]0;title\\x07 ```' * 40_000]

@@ -5,7 +5,7 @@ import numpy as np
 
 def fans(shape):
     """(fan_in, fan_out) of a weight used as x @ W; a kernel (*kernel, in, out) counts each
-    kernel position as a connection."""
+    kernel position as a connection. ValueError for fewer than 2 dimensions."""
     if len(shape) < 2:
         raise ValueError(f"fans need at least 2 dimensions, got shape {tuple(shape)}")
     receptive_field = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
@@ -13,7 +13,8 @@ def fans(shape):
 
 
 def calculate_gain(nonlinearity, param=None):
-    """The factor that keeps the variance of a layer's output for this nonlinearity."""
+    """The factor that keeps the variance of a layer's output for this nonlinearity; param is
+    leaky ReLU's slope (an int or float; 0.01 when None, and 0 is a slope of 0)."""
     gains = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0,
              "relu": np.sqrt(2.0), "selu": 0.75}
     if nonlinearity in gains:
@@ -25,12 +26,12 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def uniform_init(shape, a, rng):
-    """U(-a, a)."""
+    """U(-a, a): a float64 array of this shape, drawn from rng alone."""
     return rng.uniform(-a, a, shape)
 
 
 def normal_init(shape, std, rng):
-    """N(0, std^2)."""
+    """N(0, std^2): a float64 array of this shape, drawn from rng alone."""
     return rng.normal(0.0, std, shape)
 
 
@@ -76,7 +77,8 @@ def orthogonal_init(shape, rng, gain=1.0):
 
 
 def identity_init(shape, gain=1.0):
-    """gain on the diagonal, zeros elsewhere; 2-D only."""
+    """gain on the diagonal, zeros elsewhere (float64); any 2-D shape, square or not;
+    ValueError for any other."""
     if len(shape) != 2:
         raise ValueError(f"identity_init needs a 2-D shape, got {tuple(shape)}")
     return gain * np.eye(*shape)
@@ -87,14 +89,20 @@ def signal_propagation(init, depth, width, nonlinearity, rng, n_samples=1000):
 
     Draws, in this order: the inputs rng.standard_normal((n_samples, width)), each layer's
     weights init((width, width), rng) from the first layer up, and the upstream gradient
-    rng.standard_normal((n_samples, width)). Returns the standard deviations of each layer's
-    output and of the gradient with respect to it.
+    rng.standard_normal((n_samples, width)). Returns the standard deviations (np.std over all
+    n_samples x width entries) of each layer's output and of the gradient with respect to it.
+    The weights init returns are left unchanged. Saturated units (|z| of hundreds or more)
+    give finite values, never an overflow divided by an overflow (np.tanh, 1 / (1 + exp(-z))
+    and s * (1 - s) are safe); only an exploding network may overflow to inf.
     """
     phi, dphi = {
         "linear": (lambda z: z, lambda z: np.ones_like(z)),
         "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
         "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
-        "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+        # sigmoid(z) = exp(-log(1 + exp(-z))) and sigmoid'(z) = sigmoid(z) sigmoid(-z):
+        # logaddexp never overflows, so saturated units give 0 or 1 and a zero derivative.
+        "sigmoid": (lambda z: np.exp(-np.logaddexp(0.0, -z)),
+                    lambda z: np.exp(-np.logaddexp(0.0, -z) - np.logaddexp(0.0, z))),
     }[nonlinearity]
     h = rng.standard_normal((n_samples, width))
     weights = [init((width, width), rng) for _ in range(depth)]
@@ -114,7 +122,10 @@ def signal_propagation(init, depth, width, nonlinearity, rng, n_samples=1000):
 
 
 def linear_rnn_gradient_norms(W, T):
-    """Spectral norms of dh_t/dh_0 = W^t (up to a transpose) for h_t = h_{t-1} @ W, t = 1..T."""
+    """Spectral norms of dh_t/dh_0 = W^t (up to a transpose) for h_t = h_{t-1} @ W, t = 1..T.
+
+    W is a square array (integer entries accepted) and is left unchanged; returns shape (T,).
+    """
     norms, power = [], np.eye(W.shape[0])
     for _ in range(T):
         power = power @ W

@@ -1,16 +1,27 @@
 """What the tests send to the student's process: calls that also report numpy's global random
-state, and initializers for the propagation experiment that do not depend on the student's."""
+state or the arrays handed to the student's code, and initializers for the propagation
+experiment that do not depend on the student's."""
 
 import numpy as np
 
 
-def sample_twice(namespace, name, shape, seed, **kwargs):
-    """name(shape, rng, **kwargs) for two generators of the same seed; whether numpy's global
-    random state stayed untouched (a scheme must draw from rng only)."""
-    before = np.random.get_state()[1].copy()
-    first = namespace[name](shape, rng=np.random.default_rng(seed), **kwargs)
-    second = namespace[name](shape, rng=np.random.default_rng(seed), **kwargs)
-    return first, second, bool(np.array_equal(before, np.random.get_state()[1]))
+def sample(namespace, name, shape, small_shape, seeds, **kwargs):
+    """name(shape, rng=Generator(seeds[0]), **kwargs), then name(small_shape, ...) for seeds[0],
+    seeds[0] again and seeds[1]; whether numpy's global random state stayed untouched (a
+    scheme must draw from rng only)."""
+    before = np.random.get_state()
+    samples = namespace[name](shape, rng=np.random.default_rng(seeds[0]), **kwargs)
+    small = [namespace[name](small_shape, rng=np.random.default_rng(seed), **kwargs)
+             for seed in (seeds[0], seeds[0], seeds[1])]
+    after = np.random.get_state()
+    untouched = (before[0] == after[0] and np.array_equal(before[1], after[1])
+                 and tuple(before[2:]) == tuple(after[2:]))
+    return samples, small, bool(untouched)
+
+
+def sample_many(namespace, name, shape, seeds, **kwargs):
+    """name(shape, rng=Generator(seed), **kwargs) for each seed."""
+    return [namespace[name](shape, rng=np.random.default_rng(seed), **kwargs) for seed in seeds]
 
 
 def raises(namespace, name, *args, **kwargs):
@@ -20,6 +31,14 @@ def raises(namespace, name, *args, **kwargs):
     except Exception as error:  # the type is what the test checks
         return type(error).__name__
     return None
+
+
+def propagate_fixed(namespace, weights, depth, width, nonlinearity, seed, n_samples):
+    """signal_propagation on given weights (handed out in order); the result, and the weights
+    as they are afterwards (the function must not change them)."""
+    result = namespace["signal_propagation"](Fixed(weights), depth, width, nonlinearity,
+                                             np.random.default_rng(seed), n_samples)
+    return result, weights
 
 
 class Gaussian:

@@ -8,6 +8,7 @@ import resource
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -15,6 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures"
+COURSE = Path(__file__).resolve().parent.parent  # the course this kit sits in (tests/course)
 TOY = FIXTURES / "assignments" / "toy"
 EXAMPLES = TOY / "examples"
 TOY_MAX = 16.0
@@ -29,13 +31,39 @@ WRONG_BACKWARD = ("def affine_backward(dout, x, W):\n"
 WRONG_SCORE = 6.0  # the wrong answer keeps q1 (6 points) and loses q2 (10 points)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def stop_grading_server():
-    """Leave no grading server behind: the tests start one through ``dlgrade run``."""
-    yield
-    from grader import server
+def pytest_sessionfinish(session):
+    """Leave no grading server behind: the tests start one through ``dlgrade run``. Under
+    pytest-xdist only the main process stops it, once every worker is done with it."""
+    if not hasattr(session.config, "workerinput"):
+        from grader import server
 
-    server.stop()
+        server.stop()
+
+
+def render_course(source: Path, target: Path, names: list[str] | None = None) -> Path:
+    """A copy of the course at ``source`` (its assignments and solutions) with the outputs
+    ``dlgrade publish`` writes, rendered without the gates (CI's ``dlgrade publish --check``
+    and the publishing tests run those): the student folders and the autograder zips."""
+    from grader.authoring.publishing import render
+    from grader.core.settings import load_assignment
+
+    for folder in ("assignments", "solutions"):
+        shutil.copytree(source / folder, target / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+    for handout in sorted((target / "assignments").glob("*/handout.md")):
+        if names is None or handout.parent.name in names:
+            for path, data in render(load_assignment(str(handout.parent))).items():
+                (target / path).parent.mkdir(parents=True, exist_ok=True)
+                (target / path).write_bytes(data)
+    return target
+
+
+@pytest.fixture(scope="session")
+def fixture_course(tmp_path_factory) -> Path:
+    """The kit's own course (tests/fixtures: toy, and frozen copies of gradcheck and
+    forward_mode), published: the kit's tests never read the course's own assignments, so
+    adding, removing or renaming one changes nothing here."""
+    return render_course(FIXTURES, tmp_path_factory.mktemp("fixture-course"))
 
 
 def write_notebook(path: Path, cells: list[str], markdown: str = "# Submission") -> Path:
@@ -77,3 +105,62 @@ def grade_json(submission: Path, assignment: Path = TOY, env: dict | None = None
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     return json.loads(done.stdout)
+
+
+def course_assignments() -> list[str]:
+    """The course's assignments, discovered: every folder of assignments/ with an
+    assignment.yml."""
+    return sorted(p.parent.name for p in (COURSE / "assignments").glob("*/assignment.yml"))
+
+
+@pytest.fixture(scope="session")
+def published_course(tmp_path_factory) -> Path:
+    """A copy of the course with every assignment's outputs, for the course checks."""
+    return render_course(COURSE, tmp_path_factory.mktemp("course"))
+
+
+# ---------------------------------------------------------------- the kit's tests stay the kit's
+
+COURSE_CONTENT = tuple(str(COURSE / folder) + os.sep
+                       for folder in ("assignments", "solutions", "student_template", "dist"))
+_reads: list[str] | None = None  # what the running kit test read of the course, when watched
+
+
+def _watch(event: str, args: tuple) -> None:
+    """An audit hook: note any file, folder or command line of the course's own content that
+    the test process opens, lists or passes to a command."""
+    if _reads is None:
+        return
+    if event == "open":  # os.open's relative names may be relative to a dir_fd: not known
+        names = args[:1] if isinstance(args[1], str) or os.path.isabs(args[0]) else []
+    elif event in ("os.listdir", "os.scandir"):
+        names = args[:1]
+    elif event == "subprocess.Popen":
+        names = [*(args[1] or ()), args[2]]
+    else:
+        return
+    for name in names:
+        if isinstance(name, (str, bytes, os.PathLike)):
+            path = os.path.abspath(os.fsdecode(name))
+            if (path + os.sep).startswith(COURSE_CONTENT) or path.startswith(COURSE_CONTENT):
+                _reads.append(path)
+
+
+sys.addaudithook(_watch)
+
+
+@pytest.fixture(autouse=True)
+def kit_tests_leave_the_course_alone(request):
+    """A kit test reads only tests/fixtures and what it makes: the course's assignments,
+    solutions and published files are the course checks' (tests/course), so a course may add,
+    remove or rename assignments without changing the kit's verdicts."""
+    global _reads
+    if request.node.get_closest_marker("course"):
+        yield
+        return
+    _reads = []
+    try:
+        yield
+    finally:
+        found, _reads = _reads, None
+    assert not found, f"a kit test read the course's own content: {sorted(set(found))[:5]}"

@@ -1,5 +1,8 @@
 """The package's layout is its architecture: no import circle, and the public names that
-suites, published check files and autograder zips import keep working."""
+suites, published check files and autograder zips import keep working; the kit's tests
+stay apart from the course's content."""
+
+import os
 
 import grimp
 
@@ -70,3 +73,25 @@ def test_public_names_keep_working():
     assert grader.numerics is grader.core.numerics
     assert grader.otter_bridge.DlgradePlugin is grader.platforms.otter.DlgradePlugin
     assert grader.student.check is grader.student.kernel.check
+
+
+def test_a_kit_test_that_reads_the_course_is_caught():
+    """The kit's tests must not depend on the course's assignments (conftest's audit hook):
+    what it notes while a kit test runs fails that test."""
+    import conftest
+
+    course = conftest.COURSE
+    saved, conftest._reads = conftest._reads, []
+    try:
+        os.listdir(course / "assignments")  # a real read, through the hook
+        conftest._watch("open", (str(course / "solutions" / "any.py"), "r", 0))
+        conftest._watch("subprocess.Popen", ("dlgrade", ["dlgrade", "run",
+                        str(course / "assignments" / "any"), "x.ipynb"], "/tmp", None))
+        conftest._watch("open", (str(conftest.FIXTURES / "solutions" / "toy.py"), "r", 0))
+        conftest._watch("open", ("assignments", None, 0))  # relative to a dir_fd: unknown
+        os.listdir(course / "grader")
+        noted = conftest._reads
+    finally:
+        conftest._reads = saved
+    assert noted == [str(course / "assignments"), str(course / "solutions" / "any.py"),
+                     str(course / "assignments" / "any")]

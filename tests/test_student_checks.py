@@ -6,20 +6,20 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from conftest import FIXTURES
 from nbclient import NotebookClient
 
 from grader.authoring.publishing import solved_notebook
 from grader.core.settings import load_assignment
 from grader.student.kernel import check, run_public_checks
 
-ROOT = Path(__file__).resolve().parent.parent
-GRADCHECK = ROOT / "assignments" / "gradcheck"
+GRADCHECK = FIXTURES / "assignments" / "gradcheck"
 PUBLIC = (GRADCHECK / "tests" / "test_public.py").read_text()
 
 
 def reference_namespace() -> dict:
     namespace = {}
-    exec((ROOT / "solutions" / "gradcheck.py").read_text(), namespace)
+    exec((FIXTURES / "solutions" / "gradcheck.py").read_text(), namespace)
     return namespace
 
 
@@ -60,9 +60,9 @@ def check_outputs(cells) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def student_folder(tmp_path_factory) -> Path:
+def student_folder(fixture_course, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("student") / "gradcheck"
-    shutil.copytree(ROOT / "student_template" / "gradcheck", folder)
+    shutil.copytree(fixture_course / "student_template" / "gradcheck", folder)
     return folder
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import nbformat
 
 from grader.core.settings import AssignmentError
 
@@ -96,13 +97,11 @@ def test_mse_grad_matches_finite_differences(submission, reference, rng):
 ''',
 }
 
-EXAMPLE = {
-    "name": "assignments/{name}/examples/bug_sum_not_mean.ipynb",
-    "expect": "loses q1",
-    "code": "import numpy as np\\n\\n\\ndef mse(prediction, target):\\n"
-            "    return float(np.sum((prediction - target) ** 2))\\n\\n\\n"
-            "def mse_grad(prediction, target):\\n    return 2 * (prediction - target)\\n",
-}
+EXAMPLE = "assignments/{name}/examples/bug_sum_not_mean.ipynb"
+# The known bug: sums where the mean belongs. The reference's lines, and what the bug has.
+BUG = {"return float(np.mean((prediction - target) ** 2))":
+       "return float(np.sum((prediction - target) ** 2))",
+       "return 2 * (prediction - target) / prediction.size": "return 2 * (prediction - target)"}
 
 
 def new_assignment(name: str, root: Path) -> list[Path]:
@@ -112,7 +111,7 @@ def new_assignment(name: str, root: Path) -> list[Path]:
     title = name.replace("_", " ").capitalize()
     planned = {root / template.format(name=name): text.format(name=name, title=title)
                for template, text in FILES.items()}
-    example = root / EXAMPLE["name"].format(name=name)
+    example = root / EXAMPLE.format(name=name)
     existing = [str(path) for path in [*planned, example] if path.exists()]
     if existing:
         raise AssignmentError(f"not overwriting existing files: {', '.join(existing)}")
@@ -120,16 +119,20 @@ def new_assignment(name: str, root: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     example.parent.mkdir(parents=True, exist_ok=True)
-    example.write_text(json.dumps(_example_notebook(name), indent=1) + "\n")
+    example.write_text(_example_notebook(root / "assignments" / name))
     return [*planned, example]
 
 
-def _example_notebook(name: str) -> dict:
-    """A known-bug example: it sums where the mean belongs, and must lose points on q1."""
-    code = EXAMPLE["code"].encode().decode("unicode_escape")
-    return {"nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"dlgrade": {"expect": EXAMPLE["expect"]},
-                         "kernelspec": {"name": "python3", "display_name": "Python 3",
-                                        "language": "python"}},
-            "cells": [{"cell_type": "code", "id": f"{name}-example"[-64:], "metadata": {},
-                       "execution_count": None, "outputs": [], "source": code}]}
+def _example_notebook(folder: Path) -> str:
+    """A known-bug example as a student would submit it: the student notebook, filled in, with
+    the mean summed instead; it must lose points on q1."""
+    from grader.authoring.publishing import solved_notebook
+    from grader.core.settings import load_assignment
+
+    notebook = nbformat.reads(solved_notebook(load_assignment(str(folder))).decode(),
+                              as_version=4)
+    for cell in notebook.cells:
+        for right, wrong in BUG.items():
+            cell.source = cell.source.replace(right, wrong)
+    notebook.metadata["dlgrade"]["expect"] = "loses q1"
+    return nbformat.writes(notebook) + "\n"

@@ -1,0 +1,118 @@
+"""Helpers for a published course: the reference as a student would submit it, the score each
+grader gives (``dlgrade run`` and ``otter run``), the student's side in a real Jupyter kernel
+and through ``dlgrade check``. Shared by the kit's tests (on tests/fixtures) and the course
+checks (tests/course, on assignments/)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+from conftest import run_dlgrade
+from nbclient import NotebookClient
+
+from grader.authoring.publishing import solved_notebook
+from grader.core.settings import load_assignment
+
+
+def solved(course: Path, folder: Path, name: str) -> Path:
+    """The student notebook filled with the reference code, as a student would submit it."""
+    path = folder / f"{name}.ipynb"
+    path.write_bytes(solved_notebook(load_assignment(str(course / "assignments" / name))))
+    return path
+
+
+def dlgrade_result(course: Path, submission: Path, name: str) -> dict:
+    done = run_dlgrade("run", course / "assignments" / name, submission, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def otter_score(course: Path, submission: Path, folder: Path, name: str) -> tuple[float, dict]:
+    """The score ``otter run`` gives, from its results.json (the Gradescope format)."""
+    out = folder / f"otter-{submission.stem}"
+    out.mkdir()
+    done = subprocess.run(["otter", "run", "-a", str(course / f"dist/{name}-autograder.zip"),
+                           "-o", str(out), "--no-logo", str(submission)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    questions = {t["name"]: t["score"] for t in tests if "score" in t}
+    return sum(questions.values()), questions
+
+
+def declared_loss(example: Path) -> set[str]:
+    """The questions an example declares it loses (none for ``full marks``)."""
+    expect = json.loads(example.read_text())["metadata"]["dlgrade"]["expect"]
+    return set() if expect == "full marks" else set(expect.replace(",", " ").split()[1:])
+
+
+# ---------------------------------------------------------------- the student's side
+
+def student_copy(course: Path, name: str, folder: Path,
+                 notebook: bytes | Path | None = None) -> Path:
+    """The student's folder as handed out, with ``notebook`` in place of the blank one."""
+    target = folder / name
+    shutil.copytree(course / "student_template" / name, target)
+    path = target / f"{name}.ipynb"
+    if isinstance(notebook, Path):
+        path.write_bytes(notebook.read_bytes())
+    elif notebook is not None:
+        path.write_bytes(notebook)
+    return path
+
+
+def questions_of(course: Path, name: str) -> list[str]:
+    return list(load_assignment(str(course / "assignments" / name)).questions)
+
+
+def execute(notebook: Path) -> list:
+    """Run the notebook in a real kernel, in its folder; return its cells."""
+    cells = nbformat.read(notebook, as_version=4)
+    NotebookClient(cells, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    return cells.cells
+
+
+def kernel_verdicts(cells) -> dict[str, str]:
+    """Each `grader.check("qN")` cell's question and what it showed."""
+    shown = {}
+    for cell in cells:
+        found = re.fullmatch(r'grader\.check\("(\w+)"\)', cell.source.strip())
+        if cell.cell_type == "code" and found:
+            shown[found.group(1)] = "\n".join(
+                o.get("data", {}).get("text/plain", "") + o.get("text", "") +
+                o.get("evalue", "") for o in cell.outputs)
+    return shown
+
+
+def command_verdicts(output: str, questions: list[str]) -> dict[str, str]:
+    """The block `dlgrade check` printed per question."""
+    blocks, current = {}, None
+    for line in output.splitlines():
+        found = re.match(r"(?:(q\w+): all \d+ public checks passed|\d+ of \d+ public checks of "
+                         r"(q\w+) failed:)", line)
+        if found:
+            current = found.group(1) or found.group(2)
+            blocks[current] = line
+        elif current and line.startswith(("- ", "    ")):
+            blocks[current] += "\n" + line
+        else:
+            current = None
+    assert set(blocks) == set(questions), output
+    return blocks
+
+
+def same_text(kernel: str, command: str) -> None:
+    """The kernel shows the command's failure text (Otter prefixes it with its own words);
+    only the sandbox knows which code cell an error came from, and says so on its own line."""
+    if command.endswith("public checks passed"):
+        assert "All test cases passed!" in kernel, kernel
+    else:
+        for line in command.splitlines():
+            if not line.strip().startswith("at code cell"):
+                assert line.strip() in kernel, (line, kernel)

@@ -31,6 +31,12 @@ WRONG_BACKWARD = ("def affine_backward(dout, x, W):\n"
 WRONG_SCORE = 6.0  # the wrong answer keeps q1 (6 points) and loses q2 (10 points)
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core and one more, since many tests spend part of their
+    time waiting (on time limits, Jupyter kernels, ``otter run``)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_sessionfinish(session):
     """Leave no grading server behind: the tests start one through ``dlgrade run``. Under
     pytest-xdist only the main process stops it, once every worker is done with it."""

@@ -109,8 +109,12 @@ def grading_venv() -> Path:
     subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True)
     source = Path(tempfile.mkdtemp(prefix="dlgrade-src-"))
     try:
-        shutil.copytree(PROJECT, source / "dlgrade", ignore=shutil.ignore_patterns(
-            ".git", "__pycache__", "*.egg-info", "build", "dist", "graded", "tests", "docs"))
+        # What installing needs, and nothing of the course around it (its assignments and
+        # solutions are no kit test's to read).
+        shutil.copytree(PROJECT / "grader", source / "dlgrade" / "grader",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(PROJECT / name, source / "dlgrade" / name)
         done = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
                                "--disable-pip-version-check", str(source / "dlgrade")],
                               capture_output=True, text=True)

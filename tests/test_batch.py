@@ -12,10 +12,14 @@ import signal
 import subprocess
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from conftest import DLGRADE, run_dlgrade
+
+# One worker runs them all: most share the complete batch, which is graded once.
+pytestmark = pytest.mark.xdist_group("batch")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).parent / "corpus"
@@ -26,6 +30,25 @@ FULL_MARKS = 41
 # tests/fixtures: the course's own may change), with shorter limits so that the hanging
 # submissions cost seconds, not minutes.
 LIMITS = "limits:\n  call_timeout: 5\n  cell_timeout: 3\n  submission_timeout: 8\n"
+# One submission of each kind, for the tests that grade again another way and compare with the
+# complete batch. Left out: correct_02 to correct_16 (correct_01 but for a comment), more
+# examples and bugs of the same kind, and output_flood and read_hidden_tests (what a result
+# says of them, message aside, is infinite_loop's: a cell out of time, full marks).
+SAMPLE = {
+    # correct, in every form: notebook, nbformat 3, script, percent cells
+    "correct_01", "example_ok_loops_and_copies", "old_nbformat3", "script_submission",
+    "percent_cells",
+    # buggy: in a student's folder, in the zip (the latest of two attempts; one attempt)
+    "grace", "ivan", "judy", "patch_numpy", "missing_function", "example_bug_x_left_modified",
+    # each attack on the grading process
+    "sys_exit", "os_exit", "kill_parent", "fork_bomb", "memory_bomb", "infinite_loop",
+    "delete_files", "write_files", "patch_builtins", "patch_pytest_grader", "fake_results",
+    "cell_raises", "html_injection", "syntax_error",
+    # nothing to grade, each reason a file is unreadable (errors), the whole budget (timeout)
+    "blank", "empty_notebook", *UNREADABLE, "whole_budget_used",
+}
+# The submissions that spend their time running out a time limit (3 s, or 8 s).
+WAITING = {"infinite_loop", "output_flood", "read_hidden_tests", "whole_budget_used"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +110,17 @@ def students(submissions) -> set[str]:
     return {p.stem for p in folder.iterdir()} | {"ivan", "judy"}
 
 
+def _seed(out: Path, graded: Path, names) -> None:
+    """Give ``out`` what the complete batch kept of these students (result, feedback, state),
+    as an earlier run would have left it: a batch into ``out`` grades only the others."""
+    for name in names:
+        for path in [graded / "results" / f"{name}.json", graded / ".dlgrade" / f"{name}.json",
+                     *(graded / "feedback").glob(f"{name}.*")]:
+            target = out / path.relative_to(graded)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
 # ---------------------------------------------------------------- one complete batch
 
 def test_every_submission_gets_exactly_one_row_with_the_right_status(graded, submissions):
@@ -134,8 +168,15 @@ def test_batch_results_equal_dlgrade_run_on_each_file(graded, course, submission
                  ivan=tmp_path / "export" / "ivan" / "attempt (1).ipynb",
                  judy=tmp_path / "export" / "judy" / "gradcheck.ipynb")
     assert set(files) == students(submissions)
-    for student, path in sorted(files.items()):
-        alone = json.loads(run_dlgrade("run", course, path, "--json").stdout)
+    status = {row["submission"]: row["status"] for row in gradebook(graded)}
+    assert {status[name] for name in SAMPLE} == set(status.values())
+    # Two at a time, as the batch grades them, those that wait out a time limit first.
+    names = sorted(SAMPLE, key=lambda name: (name not in WAITING, name))
+    with ThreadPoolExecutor(2) as pool:
+        runs = pool.map(lambda name: run_dlgrade("run", course, files[name], "--json"), names)
+    for student, done in zip(names, runs, strict=True):
+        path = files[student]
+        alone = json.loads(done.stdout)
         batch = json.loads((graded / "results" / f"{student}.json").read_text())
         assert batch["submission"].endswith(path.name)
         for key in ("submission", "message"):
@@ -223,6 +264,9 @@ def _strip_volatile(out: Path) -> dict:
 
 def test_killed_batch_resumes_to_the_same_outputs(graded, course, submissions, tmp_path):
     out = tmp_path / "out"
+    # The four that only wait out a time limit are kept from the complete batch (as from an
+    # earlier run): the 64 others are graded, killed, and resumed.
+    _seed(out, graded, WAITING)
     process = subprocess.Popen([DLGRADE, "grade", str(course), *map(str, submissions), "-o",
                                 str(out), "--jobs", "2"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
@@ -299,11 +343,15 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_is_done(course, tmp_path):
 def test_dask_local_cluster_gives_the_same_gradebook(graded, course, submissions, tmp_path):
     from distributed import LocalCluster
 
+    # The cluster grades one submission of each kind; the others are kept from the complete
+    # batch, and every class file is rebuilt from both.
+    out = tmp_path / "out"
+    _seed(out, graded, students(submissions) - SAMPLE)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
-        out = tmp_path / "out"
         done = grade(course, submissions, out, "--scheduler", cluster.scheduler_address)
         assert done.returncode == 0, done.stderr
+        assert f"grading {len(SAMPLE)} of 68 submissions" in done.stdout
         assert "on the Dask cluster at tcp://" in done.stdout
         assert (out / "gradebook.csv").read_bytes() == (graded / "gradebook.csv").read_bytes()
         assert _strip_volatile(out) == _strip_volatile(graded)

@@ -6,10 +6,14 @@ in the command's own process (no grading server), so those bounds cover every pr
 the sandbox's processes die with the command (parent-death signals).
 """
 
+import shutil
+
 import pytest
 from conftest import (
     BACKWARD,
+    FIXTURES,
     FORWARD,
+    TOY,
     TOY_MAX,
     WRONG_BACKWARD,
     WRONG_SCORE,
@@ -18,6 +22,25 @@ from conftest import (
 )
 
 IN_PROCESS = {"DLGRADE_SERVER": "0"}
+HANGS = "hangs in the call"
+
+
+@pytest.fixture(scope="module")
+def hung(tmp_path_factory) -> dict:
+    """The wrong answer with a q2 function that hangs, graded once for the two tests that
+    read it, against the toy assignment with a 1 s call timeout instead of 3 s: it hangs in
+    each of q2's six tests, so 6 s instead of 18 s, and fails the same way."""
+    course = tmp_path_factory.mktemp("course")
+    folder = course / "assignments" / "toy"
+    shutil.copytree(TOY, folder, ignore=shutil.ignore_patterns("examples", "__pycache__"))
+    (course / "solutions").mkdir()
+    shutil.copy(FIXTURES / "solutions" / "toy.py", course / "solutions")
+    config = folder / "assignment.yml"
+    text = config.read_text()
+    assert "  call_timeout: 3\n" in text
+    config.write_text(text.replace("  call_timeout: 3\n", "  call_timeout: 1\n"))
+    path = write_notebook(course / "hang.ipynb", [FORWARD, HOSTILE_BACKWARD[HANGS]])
+    return grade_json(path, folder, env=IN_PROCESS)
 
 FULL_MARKS_IF_TRUSTED = """
 import numpy as np, numpy.testing
@@ -124,7 +147,7 @@ class Sneaky(np.ndarray):
 def affine_backward(dout, x, W):
     return tuple(np.zeros(s).view(Sneaky) for s in (x.shape, W.shape, dout.shape[1:]))
 """,
-    "hangs in the call": "def affine_backward(dout, x, W):\n    while True:\n        pass\n",
+    HANGS: "def affine_backward(dout, x, W):\n    while True:\n        pass\n",
     "exits in the call": "def affine_backward(dout, x, W):\n    import os\n    os._exit(0)\n",
 }
 
@@ -139,9 +162,12 @@ def test_attack_cell_earns_nothing(tmp_path, attack):
 
 
 @pytest.mark.parametrize("attack", HOSTILE_BACKWARD, ids=list(HOSTILE_BACKWARD))
-def test_hostile_function_earns_nothing(tmp_path, attack):
-    path = write_notebook(tmp_path / "hostile.ipynb", [FORWARD, HOSTILE_BACKWARD[attack]])
-    result = grade_json(path, env=IN_PROCESS)
+def test_hostile_function_earns_nothing(tmp_path, attack, request):
+    if attack == HANGS:
+        result = request.getfixturevalue("hung")
+    else:
+        path = write_notebook(tmp_path / "hostile.ipynb", [FORWARD, HOSTILE_BACKWARD[attack]])
+        result = grade_json(path, env=IN_PROCESS)
     assert result["status"] == "graded"
     assert result["score"] == WRONG_SCORE, result["tests"]
     assert all(t["outcome"] == "failed" for t in result["tests"] if t["question"] == "q2")
@@ -159,9 +185,8 @@ def test_infinite_loop_cell_is_reported(tmp_path):
     assert "code cell 2: did not finish within 3 s" in result["message"]
 
 
-def test_hanging_call_fails_alone_with_a_timeout_message(tmp_path):
-    path = write_notebook(tmp_path / "hang.ipynb", [FORWARD, HOSTILE_BACKWARD["hangs in the call"]])
-    result = grade_json(path, env=IN_PROCESS)
+def test_hanging_call_fails_alone_with_a_timeout_message(hung):
+    result = hung
     q2 = [t for t in result["tests"] if t["question"] == "q2"]
     assert all("did not finish in time" in t["message"] for t in q2)
     assert result["questions"]["q1"]["score"] == 6.0

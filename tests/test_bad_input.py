@@ -30,6 +30,21 @@ def test_unreadable_notebooks_get_an_error_status(tmp_path, content, expected):
     assert path.read_bytes() == content  # the input is never modified
 
 
+@pytest.mark.parametrize("name", ["submission_metadata.yml", "answers.txt", "submission"])
+def test_a_file_that_is_neither_a_notebook_nor_python_is_never_run(tmp_path, name):
+    # Correct code, even: what is not a notebook or a .py file is an error, not code.
+    path = tmp_path / name
+    path.write_text(FORWARD + "\n" + BACKWARD)
+    result = grade_json(path)
+    assert result["status"] == "error" and result["score"] == 0
+    kind = f"a {path.suffix} file" if path.suffix else "a file without an extension"
+    assert result["message"] == (f"{name}: the file is {kind}: a submission is a notebook "
+                                 f"(.ipynb) or a Python file (.py), and nothing else is run")
+    python = path.with_name("submission.py")
+    python.write_bytes(path.read_bytes())
+    assert grade_json(python)["score"] == TOY_MAX  # the same code as a .py file is graded
+
+
 def test_huge_file_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "huge.py"
     with open(path, "wb") as handle:

@@ -76,7 +76,14 @@ def load_submission(path: Path) -> LoadedSubmission:
             "the file is not a text file (is it a notebook or a .py file?)") from None
     if "\x00" in text:
         raise SubmissionUnreadable("the file is not a text file (it contains binary data)")
-    sources = notebook_sources(text) if _looks_like_notebook(path, text) else script_sources(text)
+    if _looks_like_notebook(path, text):
+        sources = notebook_sources(text)
+    elif path.suffix.lower() == ".py":
+        sources = script_sources(text)
+    else:  # a metadata file, notes, a .txt copy: never run as code
+        raise SubmissionUnreadable(
+            f"the file is {_kind(path)}: a submission is a notebook (.ipynb) or a Python file "
+            f"(.py), and nothing else is run")
     return LoadedSubmission(path, digest, tuple(neutralise_magics(s) for s in sources))
 
 
@@ -116,6 +123,10 @@ def _read(path: Path) -> bytes:
 def _too_large(size: int) -> str:
     return (f"the file is {size / 2**20:.0f} MB; a submission must be under "
             f"{MAX_BYTES // 2**20} MB (clear large outputs before saving)")
+
+
+def _kind(path: Path) -> str:
+    return f"a {path.suffix} file" if path.suffix else "a file without an extension"
 
 
 def _looks_like_notebook(path: Path, text: str) -> bool:

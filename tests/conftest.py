@@ -46,7 +46,19 @@ def pytest_sessionfinish(session):
         server.stop()
 
 
-def render_course(source: Path, target: Path, names: list[str] | None = None) -> Path:
+def fixture_copy(target: Path, *names: str, examples: bool = True) -> Path:
+    """A course at ``target`` holding copies of these assignments of tests/fixtures and their
+    references (with or without their examples); returns ``target``."""
+    skipped = ("__pycache__",) if examples else ("__pycache__", "examples")
+    (target / "solutions").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copytree(FIXTURES / "assignments" / name, target / "assignments" / name,
+                        ignore=shutil.ignore_patterns(*skipped))
+        shutil.copy(FIXTURES / "solutions" / f"{name}.py", target / "solutions")
+    return target
+
+
+def render_course(source: Path, target: Path) -> Path:
     """A copy of the course at ``source`` (its assignments and solutions) with the outputs
     ``dlgrade publish`` writes, rendered without the gates (CI's ``dlgrade publish --check``
     and the publishing tests run those): the student folders and the autograder zips."""
@@ -57,10 +69,9 @@ def render_course(source: Path, target: Path, names: list[str] | None = None) ->
         shutil.copytree(source / folder, target / folder,
                         ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     for handout in sorted((target / "assignments").glob("*/handout.md")):
-        if names is None or handout.parent.name in names:
-            for path, data in render(load_assignment(str(handout.parent))).items():
-                (target / path).parent.mkdir(parents=True, exist_ok=True)
-                (target / path).write_bytes(data)
+        for path, data in render(load_assignment(str(handout.parent))).items():
+            (target / path).parent.mkdir(parents=True, exist_ok=True)
+            (target / path).write_bytes(data)
     return target
 
 
@@ -148,7 +159,7 @@ def _watch(event: str, args: tuple) -> None:
     for name in names:
         if isinstance(name, (str, bytes, os.PathLike)):
             path = os.path.abspath(os.fsdecode(name))
-            if (path + os.sep).startswith(COURSE_CONTENT) or path.startswith(COURSE_CONTENT):
+            if (path + os.sep).startswith(COURSE_CONTENT):
                 _reads.append(path)
 
 

@@ -16,12 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import DLGRADE, run_dlgrade
+from conftest import DLGRADE, fixture_copy, run_dlgrade
 
 # One worker runs them all: most share the complete batch, which is graded once.
 pytestmark = pytest.mark.xdist_group("batch")
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).parent / "corpus"
 UNREADABLE = {"binary_file", "corrupt_json", "empty_file", "json_not_a_notebook", "nbformat_5",
               "scanned_homework", "huge"}
@@ -53,12 +52,8 @@ WAITING = {"infinite_loop", "output_flood", "read_hidden_tests", "whole_budget_u
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("course")
+    root = fixture_copy(tmp_path_factory.mktemp("course"), "gradcheck", examples=False)
     folder = root / "assignments" / "gradcheck"
-    shutil.copytree(FIXTURES / "assignments" / "gradcheck", folder,
-                    ignore=shutil.ignore_patterns("__pycache__", "examples"))
-    (root / "solutions").mkdir()
-    shutil.copy(FIXTURES / "solutions" / "gradcheck.py", root / "solutions")
     config = (folder / "assignment.yml").read_text()
     (folder / "assignment.yml").write_text(config.split("limits:")[0] + LIMITS)
     return folder

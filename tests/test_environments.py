@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, TOY_MAX, write_notebook
+from conftest import TOY_MAX, fixture_copy, write_notebook
 from environments import environments, grading_venv, own, run
 
 # One worker runs them all: they create a user and scan /proc for processes left behind.
@@ -179,11 +179,7 @@ def class_folder():
     """A course, an inbox of submissions and a canary folder, in a folder of their own
     outside pytest's (which only root can enter)."""
     base = Path(tempfile.mkdtemp(prefix="dlgrade-env-test-"))
-    (base / "course" / "assignments").mkdir(parents=True)
-    shutil.copytree(FIXTURES / "assignments" / "toy", base / "course" / "assignments" / "toy",
-                    ignore=shutil.ignore_patterns("examples", "__pycache__"))
-    (base / "course" / "solutions").mkdir()
-    shutil.copy(FIXTURES / "solutions" / "toy.py", base / "course" / "solutions")
+    fixture_copy(base / "course", "toy", examples=False)
     (base / "canary").mkdir()
     (base / "canary" / "keep.txt").write_text("keep me")
     (base / "inbox").mkdir()

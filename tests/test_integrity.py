@@ -6,17 +6,15 @@ in the command's own process (no grading server), so those bounds cover every pr
 the sandbox's processes die with the command (parent-death signals).
 """
 
-import shutil
 
 import pytest
 from conftest import (
     BACKWARD,
-    FIXTURES,
     FORWARD,
-    TOY,
     TOY_MAX,
     WRONG_BACKWARD,
     WRONG_SCORE,
+    fixture_copy,
     grade_json,
     write_notebook,
 )
@@ -30,11 +28,8 @@ def hung(tmp_path_factory) -> dict:
     """The wrong answer with a q2 function that hangs, graded once for the two tests that
     read it, against the toy assignment with a 1 s call timeout instead of 3 s: it hangs in
     each of q2's six tests, so 6 s instead of 18 s, and fails the same way."""
-    course = tmp_path_factory.mktemp("course")
+    course = fixture_copy(tmp_path_factory.mktemp("course"), "toy", examples=False)
     folder = course / "assignments" / "toy"
-    shutil.copytree(TOY, folder, ignore=shutil.ignore_patterns("examples", "__pycache__"))
-    (course / "solutions").mkdir()
-    shutil.copy(FIXTURES / "solutions" / "toy.py", course / "solutions")
     config = folder / "assignment.yml"
     text = config.read_text()
     assert "  call_timeout: 3\n" in text

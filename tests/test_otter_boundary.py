@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import EXAMPLES, FIXTURES, TOY_MAX, grade_json, write_notebook
+from conftest import EXAMPLES, FIXTURES, TOY_MAX, fixture_copy, grade_json, write_notebook
 
 from grader.core.settings import load_assignment
 from grader.platforms.otter import COURSE_FOLDER, SECRET_IN_ZIP, autograder_zip
@@ -27,10 +27,7 @@ OFF_BACKWARD = ("def affine_backward(dout, x, W):\n"  # wrong by values: message
 @pytest.fixture
 def toy_zip(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DLGRADE_SECRET", "zip-secret-51f0")
-    course = tmp_path / "course"
-    shutil.copytree(FIXTURES / "assignments" / "toy", course / "assignments" / "toy",
-                    ignore=shutil.ignore_patterns("examples", "__pycache__"))
-    shutil.copytree(FIXTURES / "solutions", course / "solutions")
+    course = fixture_copy(tmp_path / "course", "toy", examples=False)
     config = course / "assignments" / "toy" / "assignment.yml"
     config.write_text(config.read_text().replace("cell_timeout: 3", "cell_timeout: 30"))
     path = tmp_path / "toy-autograder.zip"

@@ -5,13 +5,12 @@ or one made by ``dlgrade new``; the course's own assignments have checks of thei
 (tests/course)."""
 
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import fixture_copy
 from published import dlgrade_result, otter_score
 
 pytestmark = pytest.mark.xdist_group("publishing")  # one published course for the module
@@ -20,12 +19,7 @@ PUBLISHED = ("gradcheck", "forward_mode")
 
 def copy_course(target: Path) -> Path:
     """A clean checkout of the fixture course's sources (no generated files)."""
-    for name in PUBLISHED:
-        shutil.copytree(FIXTURES / "assignments" / name, target / "assignments" / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(FIXTURES / "solutions", target / "solutions",
-                    ignore=shutil.ignore_patterns("__pycache__", "toy.py"))
-    return target
+    return fixture_copy(target, *PUBLISHED)
 
 
 def publish(course: Path, *args: str, draws: int = 1) -> subprocess.CompletedProcess:

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import EXAMPLES, TOY, TOY_MAX, grade_json, run_dlgrade, write_notebook
+from conftest import EXAMPLES, TOY, TOY_MAX, fixture_copy, grade_json, run_dlgrade, write_notebook
 
 CONTRACT_KEYS = {"assignment", "submission", "status", "score", "max_score", "questions", "tests"}
 TEST_KEYS = {"name", "question", "score", "max_score", "outcome", "message", "visibility"}
@@ -145,11 +145,7 @@ def test_json_output_is_one_object():
 
 def _toy_with_test(tmp_path, name: str, code: str):
     """A copy of the toy assignment with one more hidden test file."""
-    import shutil
-
-    assignment = tmp_path / "assignments" / "toy"
-    shutil.copytree(TOY, assignment, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(TOY.parent.parent / "solutions", tmp_path / "solutions")
+    assignment = fixture_copy(tmp_path, "toy") / "assignments" / "toy"
     (assignment / "tests" / name).write_text(code)
     return assignment
 

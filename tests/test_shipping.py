@@ -23,13 +23,12 @@ by student code there. Three parts:
 """
 
 import json
-import shutil
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, grade_json, write_notebook
+from conftest import FIXTURES, fixture_copy, grade_json, write_notebook
 
 from grader.authoring.publishing import Report, check_shipping
 from grader.authoring.shipping import inspect_suite
@@ -637,9 +636,7 @@ def test_the_gate_passes_plain_functions_over_inputs(tmp_path):
 
 
 def test_publishing_refuses_a_suite_that_ships_an_answer(tmp_path):
-    shutil.copytree(GRADCHECK, tmp_path / "assignments" / "gradcheck",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(SOLUTIONS, tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    fixture_copy(tmp_path, "gradcheck")
     leaky = tmp_path / "assignments" / "gradcheck" / "tests" / "test_differences.py"
     leaky.write_text(leaky.read_text() + textwrap.dedent('''
 

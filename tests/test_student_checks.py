@@ -1,13 +1,9 @@
 """Public checks on the student's side: in-process runs and a real Jupyter kernel."""
 
-import shutil
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 from conftest import FIXTURES
-from nbclient import NotebookClient
+from published import execute, kernel_verdicts, student_copy
 
 from grader.authoring.publishing import solved_notebook
 from grader.core.settings import load_assignment
@@ -41,42 +37,17 @@ def test_a_failing_check_says_what_and_where():
     assert "your code raised ZeroDivisionError" in message
 
 
-def execute(notebook_bytes: bytes, folder: Path) -> list:
-    """Run a notebook in a real kernel next to the published check files; return its cells."""
-    notebook = nbformat.reads(notebook_bytes.decode(), as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
-    return notebook.cells
-
-
-def check_outputs(cells) -> dict[str, str]:
-    outputs = {}
-    for cell in cells:
-        if cell.cell_type == "code" and cell.source.startswith("grader.check("):
-            outputs[cell.source] = "\n".join(
-                o.get("data", {}).get("text/plain", "") + o.get("text", "") + o.get("evalue", "")
-                for o in cell.outputs)
-    return outputs
-
-
-@pytest.fixture(scope="module")
-def student_folder(fixture_course, tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("student") / "gradcheck"
-    shutil.copytree(fixture_course / "student_template" / "gradcheck", folder)
-    return folder
-
-
-def test_solved_notebook_passes_every_check_in_a_kernel(student_folder):
+def test_solved_notebook_passes_every_check_in_a_kernel(fixture_course, tmp_path):
     solved = solved_notebook(load_assignment(str(GRADCHECK)))
-    outputs = check_outputs(execute(solved, student_folder))
+    outputs = kernel_verdicts(execute(student_copy(fixture_course, "gradcheck", tmp_path,
+                                                   solved)))
     assert len(outputs) == 6
-    for source, text in outputs.items():
-        assert "All test cases passed!" in text, (source, text)
+    for question, text in outputs.items():
+        assert "All test cases passed!" in text, (question, text)
 
 
-def test_blank_notebook_fails_every_check_readably_in_a_kernel(student_folder):
-    blank = (student_folder / "gradcheck.ipynb").read_bytes()
-    outputs = check_outputs(execute(blank, student_folder))
+def test_blank_notebook_fails_every_check_readably_in_a_kernel(fixture_course, tmp_path):
+    outputs = kernel_verdicts(execute(student_copy(fixture_course, "gradcheck", tmp_path)))
     assert len(outputs) == 6
     for text in outputs.values():
         assert "public checks of q" in text and "your code raised NotImplementedError" in text

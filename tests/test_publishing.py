@@ -5,6 +5,7 @@ or one made by ``dlgrade new``; the course's own assignments have checks of thei
 (tests/course)."""
 
 import json
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -87,7 +88,10 @@ def test_student_notebook_has_narrative_skeletons_and_checks(published):
     sources = ["".join(cell["source"]) for cell in notebook["cells"]]
     code = [s for s, c in zip(sources, notebook["cells"], strict=True) if c["cell_type"] == "code"]
     assert sources[0].startswith("# Finite differences and gradient checking")
-    assert "grader = otter.Notebook()" in code[0]  # no file name: robust to renaming
+    # No file name (robust to renaming), the checks' digest, dlgrade installed when missing.
+    assert re.search(r'^grader = dlgrade\.Notebook\("gradcheck", "[0-9a-f]{16}"\)$', code[0],
+                     re.M), code[0]
+    assert '%pip install --quiet "dlgrade==' in code[0]
     assert [s for s in code if s.startswith("grader.check(")] == [
         f'grader.check("q{i}")' for i in range(1, 7)]
     skeleton = next(s for s in code if s.startswith("def numerical_gradient"))

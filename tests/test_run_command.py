@@ -29,8 +29,7 @@ def test_blank_skeleton_gets_zero_and_says_why():
     assert (result["status"], result["score"]) == ("graded", 0.0)
     assert all(t["outcome"] == "failed" for t in result["tests"])
     message = result["tests"][0]["message"]
-    assert "your code raised NotImplementedError" in message
-    assert "code cell 2, line 3, in affine: raise NotImplementedError" in message
+    assert message == "`affine` is not written yet: it still raises NotImplementedError"
 
 
 def test_one_wrong_question_loses_exactly_its_points():
@@ -181,11 +180,13 @@ def test_an_error_in_the_tests_own_code_is_not_put_on_the_students_line(tmp_path
     assert test["message"].startswith(
         "the test's own code raised AttributeError: 'float' object has no attribute 'scale' "
         "on what your code gave it")
-    assert "called from your code at code cell 1, line 2, in apply_twice" in test["message"]
+    assert test["message"].endswith('called from your code in apply_twice (line 2 of the cell '
+                                    'starting "def apply_twice(f, x):"): return f(f(x))')
     # An error of the student's own line is still theirs.
     notebook = write_notebook(tmp_path / "own.ipynb", [
         "def apply_twice(f, x):\n    raise ValueError('not yet')\n"])
     own = next(t for t in grade_json(notebook, assignment)["tests"]
                if t["name"] == "test_map.py::test_apply_twice")
-    assert own["message"] == ("your code raised ValueError: not yet\n  at code cell 1, "
-                              "line 2, in apply_twice: raise ValueError('not yet')")
+    assert own["message"] == ("your code raised ValueError: not yet\n  in apply_twice (line 2 of "
+                              "the cell starting \"def apply_twice(f, x):\"): raise "
+                              "ValueError('not yet')")

@@ -1,9 +1,16 @@
-"""Public checks on the student's side: in-process runs and a real Jupyter kernel."""
+"""Public checks on the student's side: in-process runs, and the published notebook in a real
+Jupyter kernel (nbclient with the ``python3`` kernel, as VS Code and JupyterLab run it), which
+must say exactly what ``dlgrade check`` says, with the notebook alone in its folder."""
+
+import importlib.util
+import json
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FIXTURES
-from published import execute, kernel_verdicts, student_copy
+from conftest import FIXTURES, run_dlgrade
+from published import command_verdicts, execute, kernel_verdicts, passed, same_text
 
 from grader.authoring.publishing import solved_notebook
 from grader.core.settings import load_assignment
@@ -11,6 +18,7 @@ from grader.student.kernel import check, run_public_checks
 
 GRADCHECK = FIXTURES / "assignments" / "gradcheck"
 PUBLIC = (GRADCHECK / "tests" / "test_public.py").read_text()
+QUESTIONS = [f"q{i}" for i in range(1, 7)]
 
 
 def reference_namespace() -> dict:
@@ -33,25 +41,8 @@ def test_a_failing_check_says_what_and_where():
     with pytest.raises(AssertionError) as failure:
         check("q4", namespace, PUBLIC)
     message = str(failure.value)
-    assert message.startswith("1 of 1 public checks of q4 failed:")
+    assert message.startswith("q4: its public check failed:")
     assert "your code raised ZeroDivisionError" in message
-
-
-def test_solved_notebook_passes_every_check_in_a_kernel(fixture_course, tmp_path):
-    solved = solved_notebook(load_assignment(str(GRADCHECK)))
-    outputs = kernel_verdicts(execute(student_copy(fixture_course, "gradcheck", tmp_path,
-                                                   solved)))
-    assert len(outputs) == 6
-    for question, text in outputs.items():
-        assert "All test cases passed!" in text, (question, text)
-
-
-def test_blank_notebook_fails_every_check_readably_in_a_kernel(fixture_course, tmp_path):
-    outputs = kernel_verdicts(execute(student_copy(fixture_course, "gradcheck", tmp_path)))
-    assert len(outputs) == 6
-    for text in outputs.values():
-        assert "public checks of q" in text and "your code raised NotImplementedError" in text
-        assert "HiddenSuiteError" not in text and "Traceback" not in text, text
 
 
 def test_wire_round_trip_keeps_values():
@@ -60,3 +51,172 @@ def test_wire_round_trip_keeps_values():
 
     value = LocalSubmission(namespace).call("f")
     assert isinstance(value, np.float32) and value == 1.5
+
+
+# ---------------------------------------------------------------- the notebook in a kernel
+
+def alone(fixture_course: Path, folder: Path, notebook: bytes | None = None,
+          edit=None) -> Path:
+    """The published notebook (or ``notebook``) alone in a folder, as a Colab or VS Code user
+    has it: no tests/ folder beside it. ``edit`` changes its JSON first."""
+    data = notebook or (fixture_course / "student_template/gradcheck/gradcheck.ipynb").read_bytes()
+    content = json.loads(data)
+    if edit:
+        edit(content)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "gradcheck.ipynb"
+    path.write_text(json.dumps(content))
+    return path
+
+
+def solved() -> bytes:
+    return solved_notebook(load_assignment(str(GRADCHECK)))
+
+
+def code_cell(source: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "id": f"t{abs(hash(source))}",
+            "metadata": {}, "outputs": [], "source": source}
+
+
+def shown(cell) -> str:
+    return "\n".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") +
+                     o.get("evalue", "") for o in cell.outputs)
+
+
+def first_code(cells):
+    return next(c for c in cells if c.cell_type == "code")
+
+
+def in_both(path: Path) -> tuple[dict, dict, object]:
+    """What each check cell showed in a kernel, and what `dlgrade check` printed, by question."""
+    kernel = kernel_verdicts(execute(path))
+    done = run_dlgrade("check", path)
+    return kernel, command_verdicts(done.stdout, QUESTIONS), done
+
+
+def test_the_notebook_alone_runs_every_check_as_the_command_does(fixture_course, tmp_path):
+    path = alone(fixture_course, tmp_path / "blank")
+    kernel, command, done = in_both(path)
+    assert done.returncode == 1 and set(kernel) == set(QUESTIONS)
+    for question in QUESTIONS:
+        same_text(kernel[question], command[question])
+        assert "is not written yet: it still raises NotImplementedError" in command[question]
+        assert "Traceback" not in kernel[question] and "Error at line" not in kernel[question]
+    assert command["q1"] == ("q1: its public check failed:\n- test_differences_of_a_square:\n"
+                             "    `forward_difference` is not written yet: it still raises "
+                             "NotImplementedError")
+    path = alone(fixture_course, tmp_path / "solved", solved())
+    kernel, command, done = in_both(path)
+    assert done.returncode == 0, done.stdout
+    assert all(passed(kernel[q]) and kernel[q] == command[q] for q in QUESTIONS), kernel
+    assert kernel["q4"] == "q4: its public check passed"
+
+
+def test_an_infinite_loop_stops_at_the_call_timeout_with_the_commands_words(fixture_course,
+                                                                              tmp_path):
+    def loop(notebook):
+        notebook["metadata"]["dlgrade"]["limits"]["call_timeout"] = 2
+        for cell in notebook["cells"]:
+            if "def relative_error(" in "".join(cell["source"]):
+                cell["source"] = "def relative_error(a, b):\n    while True:\n        pass\n"
+
+    path = alone(fixture_course, tmp_path, solved(), loop)
+    started = time.monotonic()
+    kernel, command, _ = in_both(path)
+    assert time.monotonic() - started < 120  # q4 and check_all each stop after 2 s
+    assert kernel["q4"] == command["q4"] == (
+        "q4: its public check failed:\n- test_relative_error_basics:\n    your code did not "
+        "finish in time (an infinite loop, or far too slow?)")
+    assert all(passed(kernel[q]) for q in QUESTIONS if q != "q4")
+
+
+def test_checks_placed_before_their_definitions_are_reported_by_plain_check(fixture_course,
+                                                                             tmp_path):
+    def reorder(notebook):
+        cells = notebook["cells"]
+        jacobian = next(c for c in cells if "".join(c["source"]).startswith(
+            "def numerical_jacobian"))
+        cells.remove(jacobian)
+        cells.append(jacobian)  # after grader.check("q3") and grader.check_all()
+
+    path = alone(fixture_course, tmp_path, solved(), reorder)
+    cells = execute(path)
+    kernel = kernel_verdicts(cells)
+    assert "`numerical_jacobian` is not defined" in kernel["q3"]  # what Run All shows
+    done = run_dlgrade("check", path)
+    assert done.returncode == 1
+    assert "q3: its public check passed" in done.stdout  # every cell ran before the checks
+    assert done.stdout.split("\n\n")[-1] == (
+        "Kernel > Restart and Run All would not give these results:\n"
+        '- the cell starting "grader.check("q3")" runs grader.check("q3") before '
+        '`numerical_jacobian` is defined (the cell starting "def numerical_jacobian(f, x, '
+        'h=1e-6):"): the check fails there; move the definition above it\n'
+        '- the cell starting "grader.check_all()" runs grader.check_all() before '
+        '`numerical_jacobian` is defined (the cell starting "def numerical_jacobian(f, x, '
+        'h=1e-6):"): the check fails there; move the definition above it\n')
+
+
+def test_an_import_grading_does_not_allow_is_named_in_one_sentence(fixture_course, tmp_path):
+    assert importlib.util.find_spec("torch") is None, "this test needs a Python without torch"
+
+    def use_torch(notebook):
+        notebook["cells"].insert(3, code_cell("import torch"))
+
+    path = alone(fixture_course, tmp_path, solved(), use_torch)
+    cells = execute(path)
+    importing = next(c for c in cells if c.source == "import torch")
+    assert shown(importing) == (
+        "ModuleNotFoundError: torch is not installed here, and grading does not provide it "
+        "either: this assignment allows the standard library, numpy, scipy and matplotlib; "
+        "remove the import and what uses it.\n")
+    note = ("Note: the notebook imports torch, which grading does not provide: this assignment "
+            "allows the standard library, numpy, scipy and matplotlib; remove the import and "
+            "what uses it, or that code fails when graded.")
+    kernel = kernel_verdicts(cells)
+    assert kernel["q1"] == "q1: its public check passed\n" + note
+    done = run_dlgrade("check", path)
+    assert note in done.stdout.splitlines()
+    assert ("- the cell starting \"import torch\" raised ModuleNotFoundError: No module named "
+            "'torch' (at line 1: import torch)") in done.stdout.splitlines()
+
+
+def test_edited_checks_are_reported_never_run(fixture_course, tmp_path):
+    def weaken(notebook):
+        carried = notebook["metadata"]["dlgrade"]["public_checks"]
+        carried["source"] = carried["source"].replace("assert_close(", "(lambda *a: None)(")
+
+    path = alone(fixture_course, tmp_path, None, weaken)
+    cells = execute(path)
+    sentence = ("The public checks inside gradcheck.ipynb were changed after the notebook was "
+                "published, so they are not run: download the notebook again and copy your "
+                "code into it.")
+    assert shown(first_code(cells)).strip() == sentence  # the first code cell says it at once
+    assert all(text.strip() == sentence for text in kernel_verdicts(cells).values())
+    done = run_dlgrade("check", path)
+    assert done.returncode == 2
+    assert done.stderr == ("dlgrade: error: the public checks inside gradcheck.ipynb were "
+                           "changed after it was published, so they are not run: download the "
+                           "notebook again and copy your code into it\n")
+
+
+def test_a_notebook_without_its_checks_says_how_to_get_them(fixture_course, tmp_path):
+    def strip(notebook):
+        del notebook["metadata"]["dlgrade"]
+
+    cells = execute(alone(fixture_course, tmp_path, None, strip))
+    assert shown(first_code(cells)).strip() == (
+        "The public checks of gradcheck were not found: they travel inside the notebook. Save "
+        "it (File > Save), open it from the folder it is in, and run this cell again.")
+
+
+def test_the_tests_folder_still_serves_an_older_copy(fixture_course, tmp_path):
+    """A notebook whose metadata lost its checks still finds them in tests/ beside it (as
+    handed out before notebooks carried them), checked against the same digest."""
+    from published import student_copy
+
+    path = student_copy(fixture_course, "gradcheck", tmp_path, solved())
+    content = json.loads(path.read_text())
+    del content["metadata"]["dlgrade"]["public_checks"]
+    path.write_text(json.dumps(content))
+    kernel = kernel_verdicts(execute(path))
+    assert all(passed(kernel[q]) for q in QUESTIONS), kernel

@@ -23,8 +23,16 @@ from grader.core.settings import AssignmentError
 
 DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check):\s*(.*?)\s*-->\s*$")
 FENCE_OPEN, FENCE_CLOSE = re.compile(r"^```python\s*$"), re.compile(r"^```\s*$")
-INIT_CELL = ("# Run this cell first: it sets up the public checks of each question.\n"
-             "import otter\n\ngrader = otter.Notebook()")
+INIT_CELL = """\
+# Run this cell first. It installs dlgrade, which runs the public checks, when this Python
+# does not have it (in Colab: once per session), then loads the checks this notebook carries.
+try:
+    import dlgrade
+except ModuleNotFoundError:
+    %pip install --quiet "{install}"
+    import dlgrade  # if this fails, pip could not install dlgrade: its message is above
+
+grader = dlgrade.Notebook("{name}", "{digest}")"""
 CHECK_ALL_CELL = "grader.check_all()"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError"
 GIVEN = "# given"
@@ -133,8 +141,9 @@ def solution(reference: str, names: list[str]) -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
-def notebook_cells(blocks: list[Block], reference: str, solved: bool = False) -> list:
-    """The cells of the student notebook (or, ``solved``, of the reference notebook)."""
+def notebook_cells(blocks: list[Block], reference: str, init: str, solved: bool = False) -> list:
+    """The cells of the student notebook (or, ``solved``, of the reference notebook), with
+    ``init`` (``INIT_CELL`` filled in) as the first code cell."""
     cells = []
     for index, block in enumerate(blocks):
         if block.kind == "markdown":
@@ -147,7 +156,7 @@ def notebook_cells(blocks: list[Block], reference: str, solved: bool = False) ->
         else:
             cells.append(new_code_cell(f'grader.check("{block.text}")'))
         if index == 0:
-            cells.append(new_code_cell(INIT_CELL))
+            cells.append(new_code_cell(init))
     cells.append(new_code_cell(CHECK_ALL_CELL))
     return cells
 
@@ -173,3 +182,15 @@ def required_names(blocks: list[Block]) -> list[str]:
 
 def checked_questions(blocks: list[Block]) -> list[str]:
     return [block.text for block in blocks if block.kind == "check"]
+
+
+def question_functions(blocks: list[Block]) -> dict[str, list[str]]:
+    """Per checked question, the functions written since the previous check: what its check
+    needs defined above it."""
+    functions, pending = {}, []
+    for block in blocks:
+        if block.kind == "skeleton":
+            pending += block.text.split()
+        elif block.kind == "check":
+            functions[block.text], pending = pending, []
+    return functions

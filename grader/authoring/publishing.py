@@ -27,15 +27,18 @@ from grader.authoring.examples import (
     judge,
 )
 from grader.authoring.handout import (
+    INIT_CELL,
     build_notebook,
     checked_questions,
     has_docstring,
     is_given,
     notebook_cells,
     parse_handout,
+    question_functions,
     required_names,
 )
 from grader.core.settings import Assignment
+from grader.student.notebook import digest
 
 HANDOUT = "handout.md"
 PUBLIC_FILE = "test_public.py"
@@ -86,10 +89,18 @@ def solved_notebook(assignment: Assignment) -> bytes:
 
 
 def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
-    cells = notebook_cells(blocks, assignment.reference.read_text(), solved=solved)
+    public = (assignment.tests / PUBLIC_FILE).read_text()
+    init = INIT_CELL.format(install=assignment.install, name=assignment.name,
+                            digest=digest(public))
+    cells = notebook_cells(blocks, assignment.reference.read_text(), init, solved=solved)
     about = {"questions": checked_questions(blocks), "required": required_names(blocks),
-             "limits": {"cell_timeout": assignment.limits.cell_timeout,
-                        "submission_timeout": assignment.limits.submission_timeout}}
+             "functions": question_functions(blocks),
+             "limits": {"call_timeout": assignment.limits.call_timeout,
+                        "cell_timeout": assignment.limits.cell_timeout,
+                        "submission_timeout": assignment.limits.submission_timeout},
+             "imports": list(assignment.imports), "install": assignment.install,
+             # What grader.check runs with the notebook alone; the first cell holds its digest.
+             "public_checks": {"sha256": digest(public), "source": public}}
     return nbformat.writes(build_notebook(cells, assignment.name, about)).encode() + b"\n"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import resource
 import sys
 from pathlib import Path
@@ -89,8 +90,12 @@ def preload(sandbox_started: bool) -> None:
     process's sandbox fork server is already running: workers inherit what it holds."""
     import numpy  # noqa: F401
     import pytest  # noqa: F401
-    import scipy.stats  # noqa: F401
     import yaml  # noqa: F401
+
+    try:
+        import scipy.stats  # noqa: F401  (suites that test distributions)
+    except ImportError:  # a core install (a student's) has none: dlgrade[grade] brings it
+        pass
 
     from grader.core import plugin  # noqa: F401
 
@@ -128,7 +133,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         tests = run_suite(assignment.tests, plugin)
     finally:
         submission.close()
-    message = _cell_summary(reports, len(loaded.cells))
+    message = _cell_summary(reports, len(loaded.cells), assignment.imports)
     if submission.time_up:
         message = _budget_message(assignment) + (f"\n{message}" if message else "")
     return SubmissionResult.from_tests(assignment.name, path.name,
@@ -153,10 +158,23 @@ def ungraded(assignment, path, status, message, only_public, sandbox=None) -> Su
                                        tuple(assignment.questions), sandbox)
 
 
-def _cell_summary(reports, cell_count: int) -> str | None:
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def _cell_summary(reports, cell_count: int, imports: tuple[str, ...] = ()) -> str | None:
     if cell_count == 0:
         return "the submission has no code cells"
-    problems = [f"code cell {r.index + 1}: {r.error}" for r in reports if r.error]
+    problems = [f"code cell {r.index + 1}: {r.error}{_import_hint(r.error, imports)}"
+                for r in reports if r.error]
     if not problems:
         return None
     return "\n".join(["some cells did not run cleanly (later cells still ran):", *problems])
+
+
+def _import_hint(error: str, imports: tuple[str, ...]) -> str:
+    """Why an import failed at grading, when the assignment does not allow the module."""
+    missing = MISSING_MODULE.search(error)
+    if not missing or missing.group(1).split(".")[0] in imports:
+        return ""
+    return (f" (grading provides the standard library and {', '.join(imports) or 'nothing else'}"
+            f" only: this assignment allows no other import)")

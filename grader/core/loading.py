@@ -16,13 +16,17 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.worker import NEUTRALISED
+
 MAX_BYTES = 20 * 1024 * 1024
 KEPT_CELL_MAGICS = {"time", "capture", "timeit"}  # the body is ordinary Python: run it
 MAGIC_LINE = re.compile(r"^(\s*)(%|!)")
 ASSIGNED_ESCAPE = re.compile(r"^(\s*)[\w.,\s]+=\s*[%!]")
 PERCENT_CELL = re.compile(r"^# %%", re.MULTILINE)
 # Otter's notebook plumbing: public checks run in the student's kernel, never when grading.
-OTTER_LINE = re.compile(r"^(\s*)(import otter\b.*|grader\s*=\s*otter\.Notebook\(.*\)"
+# dlgrade's: the first cell's import and ``grader = dlgrade.Notebook(...)``.
+OTTER_LINE = re.compile(r"^(\s*)(import (otter|dlgrade)\b.*"
+                        r"|grader\s*=\s*(otter|dlgrade)\.Notebook\(.*\)"
                         r"|grader\.(check|check_all|export|run_plugin)\(.*\))\s*$")
 # A batch stands in for what it refuses to read (a link, a pipe) with a small file holding
 # this prefix and a reason; whoever grades it, here or on a Dask worker, says why. No text
@@ -214,4 +218,4 @@ def _neutralise_line(line: str) -> str:
     for timer in ("%time ", "%timeit "):
         if command.startswith(timer):
             return match.group(1) + command[len(timer):]
-    return f"{match.group(1)}pass  # {command}"
+    return f"{match.group(1)}{NEUTRALISED}{command}"

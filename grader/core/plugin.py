@@ -205,6 +205,11 @@ def visibility_of(item) -> str:
     return value
 
 
+def not_written(function: str) -> str:
+    """An unwritten function, said the same by checks, grading and ``--submit``."""
+    return f"`{function}` is not written yet: it still raises NotImplementedError"
+
+
 def failure_message(excinfo) -> str:
     """What the student reads about a failed test: never the test's source."""
     if excinfo is None:
@@ -216,11 +221,14 @@ def failure_message(excinfo) -> str:
         message = (f"`{error}` is not defined in your submission (or is not a function): "
                    f"define it with exactly this name, and check that its cell runs")
     elif isinstance(error, StudentError) and error.in_test:
-        where = f"\n  called from your code at {error.where[-1]}" if error.where else ""
+        where = f"\n  called from your code {error.where[-1]}" if error.where else ""
         message = (f"the test's own code raised {error} on what your code gave it (a value "
                    f"of an unexpected type or shape?){where}")
+    elif isinstance(error, StudentError) and error.type == "NotImplementedError" and \
+            error.function and not error.text:  # the skeleton's bare stub
+        message = not_written(error.function)
     elif isinstance(error, StudentError):
-        where = f"\n  at {error.where[-1]}" if error.where else ""
+        where = f"\n  {error.where[-1]}" if error.where else ""
         message = f"your code raised {error}{where}"
     elif isinstance(error, TimeBudgetSpent):
         message = "not run: the submission used its whole time budget"

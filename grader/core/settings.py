@@ -18,7 +18,10 @@ from grader.sandbox import Limits, Policy
 from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 
 CONFIG_FILE = "assignment.yml"
-KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox"}
+KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox", "install",
+              "imports"}
+# What student code may import besides the standard library, unless assignment.yml says.
+DEFAULT_IMPORTS = ("numpy", "scipy", "matplotlib")
 DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
 
 
@@ -35,6 +38,8 @@ class Assignment:
     limits: Limits
     questions: dict[str, str]  # id -> title, in the order the handout gives them
     required_level: str = DEFAULT_REQUIRED  # the sandbox level grading requires
+    imports: tuple[str, ...] = DEFAULT_IMPORTS  # what student code may import (and stdlib)
+    install: str = ""  # the notebook's first cell pip-installs this when dlgrade is missing
 
     @property
     def policy(self) -> Policy:
@@ -87,7 +92,25 @@ def load_assignment(name_or_path: str) -> Assignment:
     if required not in LEVELS:
         raise AssignmentError(f"{config_path}: sandbox must be one of {', '.join(LEVELS)}, "
                               f"got {required!r}")
-    return Assignment(name, folder, tests.resolve(), reference, limits, questions, required)
+    imports = _imports(config.get("imports", list(DEFAULT_IMPORTS)), config_path)
+    install = _string(config, "install", config_path, default=default_install())
+    return Assignment(name, folder, tests.resolve(), reference, limits, questions, required,
+                      imports, install)
+
+
+def default_install() -> str:
+    """The released package, at the version publishing ran with."""
+    from grader import __version__
+
+    return f"dlgrade=={__version__}"
+
+
+def _imports(value, where: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(name, str) and name.isidentifier() for name in value):
+        raise AssignmentError(f"{where}: imports must be a list of top-level module names "
+                              f"(e.g. [numpy, scipy]), got {value!r}")
+    return tuple(value)
 
 
 def _string(config: dict, key: str, where: Path, default: str) -> str:

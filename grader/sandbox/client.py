@@ -35,6 +35,7 @@ class StudentError(WorkerError):
         self.text = str(details.get("message", ""))
         self.where = [str(w) for w in details.get("where", [])][:5]
         self.in_test = details.get("raised_in") == "test"  # wording only: never a verdict
+        self.function = str(details.get("function") or "")[:100]  # wording only
         super().__init__(f"{self.type}: {self.text}" if self.text else self.type)
 
 

@@ -19,6 +19,7 @@ import cloudpickle
 from grader.sandbox import wire
 
 CELL_FILE = "<code cell {}>"
+NEUTRALISED = "pass  # "  # how loading writes a magic or a check call it does not run
 
 
 class CappedText:
@@ -50,25 +51,47 @@ class CappedText:
         return text
 
 
-def describe_exception(error: BaseException, shipped: frozenset[str] = frozenset()) -> dict:
+def is_cell_file(filename: str) -> bool:
+    return filename.startswith("<code cell ")
+
+
+def describe_exception(error: BaseException, shipped: frozenset[str] = frozenset(),
+                       student_file=is_cell_file) -> dict:
     """Type, message, the student-cell frames of ``error`` and where it was raised: in the
-    student's code, or in code a test shipped (files in ``shipped``), as plain data."""
+    student's code, or in code a test shipped (files in ``shipped``), as plain data.
+    ``student_file`` tells a cell's file name (in a Jupyter kernel, IPython's)."""
     stack = traceback.extract_tb(error.__traceback__)
-    frames = [f for f in stack if f.filename.startswith("<code cell ")]
+    frames = [f for f in stack if student_file(f.filename)]
     raised_in = next(("test" if f.filename in shipped else "student" for f in reversed(stack)
-                      if f.filename in shipped or f.filename.startswith("<code cell ")),
-                     "student")
-    if isinstance(error, SyntaxError) and (error.filename or "").startswith("<code cell "):
-        where = [f"{error.filename[1:-1]}, line {error.lineno}: {(error.text or '').strip()}"]
+                      if f.filename in shipped or student_file(f.filename)), "student")
+    if isinstance(error, SyntaxError) and student_file(error.filename or ""):
+        where = [cell_place(error.filename, error.lineno or 0, None, error.text)]
     else:
-        where = [f"{f.filename[1:-1]}, line {f.lineno}, in {f.name}: {f.line or ''}".rstrip(": ")
-                 for f in frames[-5:]]
+        where = [cell_place(f.filename, f.lineno or 0, f.name, f.line) for f in frames[-5:]]
     try:
         message = str(error)
     except Exception:
         message = "(the exception's message could not be printed)"
+    function = frames[-1].name if frames and frames[-1].name != "<module>" else ""
     return {"type": type(error).__name__[:100], "message": message[:2000], "where": where,
-            "raised_in": raised_in}
+            "raised_in": raised_in, "function": function[:100]}
+
+
+def first_line(lines) -> str:
+    """A cell's first line that is not blank, shortened: how a student finds the cell."""
+    first = next((text.strip() for text in lines if text.strip()), "")
+    first = first.removeprefix(NEUTRALISED)  # as the student wrote it
+    return first if len(first) <= 60 else first[:57] + "..."
+
+
+def cell_place(filename: str, line: int, function: str | None, code: str | None) -> str:
+    """Where in a cell, as a student finds it in Jupyter (which numbers no cell): the
+    function, the line within the cell, and the cell's first line."""
+    first = first_line(linecache.getlines(filename))
+    cell = f'line {line} of the cell starting "{first}"' if first else f"line {line} of a cell"
+    place = f"in {function} ({cell})" if function and function != "<module>" else f"at {cell}"
+    code = (code or "").strip()
+    return f"{place}: {code}" if code else place
 
 
 def display(*objects, **options) -> None:

@@ -16,11 +16,17 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core.settings import DEFAULT_IMPORTS
 from grader.sandbox.isolation import Limits
+from grader.student.notebook import (
+    INIT_CALL,
+    ChecksAltered,
+    embedded_checks,
+    from_metadata,
+    read_metadata,
+)
 
 OUTPUT_LIMIT = 1024 * 1024  # a cell output above this makes a notebook slow to upload and grade
-NOT_A_PROMISE = ("Passing the public checks does not promise full marks: hidden tests check "
-                 "more, on other inputs.")
 
 
 class CheckError(Exception):
@@ -34,6 +40,8 @@ class PublicChecks:
     questions: list[str]
     required: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
+    functions: dict[str, list[str]] = field(default_factory=dict)  # question -> functions
+    imports: tuple[str, ...] = DEFAULT_IMPORTS
 
 
 @dataclass
@@ -48,51 +56,48 @@ class Run:
 
 
 def find_checks(path: Path) -> PublicChecks:
-    about = _about(path)
+    """The notebook's own public checks (its metadata, checked against the digest in its first
+    cell), else those of the ``tests/`` folder beside it, else the course's."""
+    about = read_metadata(path)
     name = about.get("assignment") or path.stem
     limits = Limits(**{k: v for k, v in (about.get("limits") or {}).items()
-                       if k in ("cell_timeout", "submission_timeout")})
+                       if k in ("call_timeout", "cell_timeout", "submission_timeout")})
     required = list(about.get("required") or [])
-    files = sorted((path.parent / "tests").glob("q*.py"), key=_natural)
-    sources = {_embedded_checks(f) for f in files} - {None}
-    if len(sources) == 1:
-        return PublicChecks(name, sources.pop(), about.get("questions") or
-                            [f.stem for f in files], required, limits)
+    imports = tuple(about.get("imports") or DEFAULT_IMPORTS)
+    try:
+        carried = from_metadata(about, path.name, _init_digest(path))
+    except ChecksAltered:
+        raise CheckError(f"the public checks inside {path.name} were changed after it was "
+                         f"published, so they are not run: download the notebook again and "
+                         f"copy your code into it") from None
+    if carried:
+        return PublicChecks(name, carried.source, carried.questions, required, limits,
+                            carried.functions, imports)
+    found = embedded_checks(path.parent / "tests")
+    if found:
+        return PublicChecks(name, found[0], about.get("questions") or found[1], required,
+                            limits, dict(about.get("functions") or {}), imports)
     course = Path("assignments") / name / "tests" / "test_public.py"
     if course.is_file():
         from grader.core.settings import load_assignment
 
         assignment = load_assignment(str(course.parent.parent))
         return PublicChecks(name, course.read_text(), list(assignment.questions), required,
-                            limits)
-    raise CheckError(f"no public checks found for {path.name}: keep the notebook in the folder "
-                     f"it came in, next to its tests/ folder")
+                            limits, {}, assignment.imports)
+    raise CheckError(f"no public checks found for {path.name}: it carries none (was it made "
+                     f"from the published notebook?) and no tests/ folder is beside it")
 
 
-def _about(path: Path) -> dict:
+def _init_digest(path: Path) -> str | None:
+    """The digest the notebook's first cell gives its checks, if it still has that line."""
     try:
-        about = json.loads(path.read_text(encoding="utf-8"))["metadata"]["dlgrade"]
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else str(c["source"])
+                   for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return about if isinstance(about, dict) else {}
-
-
-def _natural(path: Path):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.stem)]
-
-
-def _embedded_checks(path: Path) -> str | None:
-    """The ``PUBLIC_CHECKS`` string of a check file, read as data."""
-    try:
-        tree = ast.parse(path.read_text())
-    except (OSError, SyntaxError, ValueError):
         return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and
-                                                t.id == "PUBLIC_CHECKS" for t in node.targets):
-            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                return node.value.value
-    return None
+    found = next(filter(None, map(INIT_CALL.search, sources)), None)
+    return found.group(2) if found else None
 
 
 def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
@@ -128,8 +133,11 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
     return Run(results, errors, names, submission.time_up, None, cells)
 
 
-def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | None) -> str:
-    from grader.student.kernel import failure_text
+def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | None,
+                  run_all: bool = True) -> str:
+    """What ``dlgrade check`` prints: per question what the notebook's ``grader.check`` shows,
+    then (``run_all``) what would go wrong on Kernel > Restart and Run All."""
+    from grader.student.kernel import import_problems, question_text, summary
 
     if run.error:
         return f"{path.name}: {run.error}"
@@ -137,19 +145,78 @@ def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | No
     lines, passing = [f"{path.name}: public checks of {checks.assignment}"], 0
     for qid in questions:
         results = [r for r in run.results if r.question == qid]
-        text = failure_text(qid, results)
-        if text is None:
-            passing += 1
-            lines.append(f"{qid}: all {len(results)} public checks passed")
-        else:
-            lines.append(text)
-    lines += ["", f"{passing} of {len(questions)} questions pass their public checks. "
-              + NOT_A_PROMISE]
+        passing += bool(results) and all(r.outcome == "passed" for r in results)
+        lines.append(question_text(qid, results))
+    lines += ["", summary(passing, len(questions))]
+    lines += [f"Note: {note}." for note in import_problems(run.cells, checks.imports)]
+    stops = run_all_problems(checks, run) if run_all else []
+    if stops:
+        lines += ["", "Kernel > Restart and Run All would not give these results:",
+                  *(f"- {stop}" for stop in stops)]
     return "\n".join(lines)
+
+
+def run_all_problems(checks: PublicChecks, run: Run) -> list[str]:
+    """What fails when the notebook runs top to bottom: cells that raise or overrun, and
+    checks placed before the functions they check."""
+    problems = [f"{_cell(run, cell)} {_within(run, cell, error)}" for cell, error in
+                run.cell_errors]
+    return problems + [f"{order}: the check fails there; move the definition above it"
+                       for order in order_problems(checks, run)]
+
+
+def order_problems(checks: PublicChecks, run: Run) -> list[str]:
+    """Checks that come before a function they check is defined."""
+    defined: dict[str, int] = {}
+    for index, source in enumerate(run.cells):
+        for name in _top_level_names(source):
+            defined.setdefault(name, index)
+    problems = []
+    for index, source in enumerate(run.cells):
+        for call in CHECK_CALL.finditer(source):
+            question = call.group(1)
+            needed = checks.functions.get(question, []) if question else checks.required
+            shown = f'grader.check("{question}")' if question else "grader.check_all()"
+            problems += [f"{_cell(run, index + 1)} runs {shown} before `{name}` is defined "
+                         f"({_cell(run, defined[name] + 1)})"
+                         for name in needed if defined.get(name, -1) > index]
+    return problems
+
+
+CHECK_CALL = re.compile(r"""grader\.check(?:_all\(|\(\s*["'](\w+)["']\s*)""")
+
+
+def _top_level_names(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _within(run: Run, number: int, error: str) -> str:
+    """A cell's error, its place given within the cell already named."""
+    return error.splitlines()[0].replace(f" of {_cell(run, number)}", "")
+
+
+def _cell(run: Run, number: int) -> str:
+    """A code cell as a student finds it in Jupyter: by its first line."""
+    from grader.sandbox.worker import first_line
+
+    first = first_line(run.cells[number - 1].split("\n")) if number <= len(run.cells) else ""
+    return f'the cell starting "{first}"' if first else f"code cell {number} (empty)"
 
 
 def submit_problems(path: Path, checks: PublicChecks, run: Run) -> list[str]:
     """What would go wrong at grading, each with what to do about it."""
+    from grader.core.plugin import not_written
+
     problems = []
     if run.error:
         return [f"{run.error}: save the notebook again from Jupyter (File > Save) and check it "
@@ -163,17 +230,19 @@ def submit_problems(path: Path, checks: PublicChecks, run: Run) -> list[str]:
         if name not in run.names:
             problems.append(f"`{name}` is not defined: define it with exactly this name (its "
                             f"cell may have been renamed, deleted or not run)")
-    problems += [f"`{name}` still raises NotImplementedError: write its body, or leave it "
-                 f"knowing its question scores 0" for name in _stubs(run.cells, checks.required)]
+    problems += [f"{not_written(name)}: write its body, or leave it knowing its question "
+                 f"scores 0" for name in _stubs(run.cells, checks.required)]
     for cell, error in run.cell_errors:
         first = error.splitlines()[0]
         if "did not finish" in first:
-            problems.append(f"code cell {cell} {first.split(': ', 1)[-1]}: it must finish "
+            problems.append(f"{_cell(run, cell)} {first.split(': ', 1)[-1]}: it must finish "
                             f"within {checks.limits.cell_timeout:g} s; stop the loop or make "
                             f"it faster, then Restart and Run All")
         else:
-            problems.append(f"code cell {cell} {first}: fix it so that Kernel > Restart and "
-                            f"Run All runs every cell without an error")
+            problems.append(f"{_cell(run, cell)} {_within(run, cell, error)}: fix it so that "
+                            f"Kernel > Restart and Run All runs every cell without an error")
+    problems += [f"{order}: Run All would fail that check; move the definition above it"
+                 for order in order_problems(checks, run)]
     if run.time_up:
         problems.append(f"the notebook took longer than its whole time budget of "
                         f"{checks.limits.submission_timeout:g} s: make the slow cells faster")

@@ -1,23 +1,36 @@
 """Public checks on the student's side: run inside the student's own kernel by the notebook's
-``grader.check("qN")``, with the same plugin and messages as grading.
+``grader.check("qN")``, with the same plugin, limits and messages as ``dlgrade check``.
 
 Nothing here is trusted or scored: a student who tampers with it only fools themselves. Values
-still go through the wire format, so a check sees exactly what grading would see.
+still go through the wire format, so a check sees exactly what grading would see, and each
+call into student code gets the assignment's ``call_timeout``, as in the sandbox.
 """
 
 from __future__ import annotations
 
+import ast
+import ctypes
+import signal
+import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
-from grader.sandbox import MissingName, SandboxedSubmission, StudentError, wire
+from grader.sandbox import MissingName, SandboxedSubmission, StudentError, WorkerTimeout, wire
+
+NOT_A_PROMISE = ("Passing the public checks does not promise full marks: hidden tests check "
+                 "more, on other inputs.")
+# Imported by the notebook's own plumbing, never by the student's code.
+PLUMBING = frozenset({"dlgrade", "grader", "otter", "__future__"})
 
 
 class LocalSubmission:
     """The ``submission`` fixture over the student's own namespace."""
 
-    def __init__(self, namespace: dict):
+    def __init__(self, namespace: dict, call_timeout: float | None = None):
         self.namespace = namespace
+        self.call_timeout = call_timeout
 
     def call(self, name: str, *args, _timeout=None, **kwargs):
         return self._plain(self._function(name)(*args, **kwargs))
@@ -27,7 +40,8 @@ class LocalSubmission:
         return self._plain(value), self._plain(list(args))
 
     def run(self, function, *args, _timeout=None, **kwargs):
-        return self._plain(_StudentCall(function)(self.namespace, *args, **kwargs))
+        call = _StudentCall(function, self.call_timeout)
+        return self._plain(call(self.namespace, *args, **kwargs))
 
     def names(self) -> dict:
         return {name: ("class" if isinstance(v, type) else "function" if callable(v) else "value")
@@ -42,29 +56,100 @@ class LocalSubmission:
         function = self.namespace.get(name)
         if not callable(function):
             raise MissingName(name)
-        return _StudentCall(function)
+        return _StudentCall(function, self.call_timeout)
 
     @staticmethod
     def _plain(value):
         return wire.decode(wire.encode(value))
 
 
-class _StudentCall:
-    """Calls student code and reports its exceptions the way the sandbox does."""
+class _TimeUp(BaseException):
+    """Raised into student code whose call overran (a BaseException: ``except Exception``
+    in student code does not swallow it, and it is raised again until the call ends)."""
 
-    def __init__(self, function):
-        self.function = function
+
+class _StudentCall:
+    """Calls student code within its time limit and reports its exceptions as the sandbox
+    does."""
+
+    def __init__(self, function, timeout: float | None = None):
+        self.function, self.timeout = function, timeout
 
     def __call__(self, *args, **kwargs):
         try:
-            return self.function(*args, **kwargs)
+            with time_limit(self.timeout):
+                return self.function(*args, **kwargs)
+        except _TimeUp:
+            raise WorkerTimeout() from None
         except Exception as error:
             from grader.sandbox.worker import describe_exception
 
-            raise StudentError(describe_exception(error)) from None
+            raise StudentError(describe_exception(error, student_file=is_cell_file)) from None
 
 
-def run_public_checks(question: str, namespace: dict, source: str) -> list:
+def is_cell_file(filename: str) -> bool:
+    """A file of a notebook cell, as IPython compiles them (or the sandbox's name for one)."""
+    if filename.startswith(("<ipython-input-", "<code cell ")):
+        return True
+    shell = _shell()
+    compiler = getattr(shell, "compile", None)
+    return filename in (getattr(compiler, "_filename_map", None) or {})
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise ``_TimeUp`` in this thread once ``seconds`` have passed, and again every 50 ms
+    until the block ends: with SIGALRM in the main thread (it also interrupts a sleep), else
+    with an asynchronous exception from a watchdog thread."""
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        active = [True]
+
+        def alarm(signum, frame):
+            if active[0]:
+                raise _TimeUp()
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+        try:
+            yield
+        finally:
+            active[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+        return
+    target, done = threading.get_ident(), threading.Event()
+    raise_in = ctypes.pythonapi.PyThreadState_SetAsyncExc
+
+    def watch():
+        if done.wait(seconds):
+            return
+        while not done.is_set():
+            raise_in(ctypes.c_ulong(target), ctypes.py_object(_TimeUp))
+            done.wait(0.05)
+
+    watchdog = threading.Thread(target=watch, daemon=True)
+    watchdog.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watchdog.join()
+        raise_in(ctypes.c_ulong(target), None)  # one raised as the block ended: withdrawn
+
+
+def run_public_checks(question: str, namespace: dict, source: str,
+                      call_timeout: float | None = None) -> list:
     """Run the public checks of ``question`` (the suite's public file, given as ``source``)
     against ``namespace``; return the results."""
     from grader.core.plugin import GradingPlugin, run_suite
@@ -72,7 +157,7 @@ def run_public_checks(question: str, namespace: dict, source: str) -> list:
     with tempfile.TemporaryDirectory(prefix="dlgrade-checks-") as folder:
         tests = Path(folder)
         (tests / "test_public.py").write_text(source)
-        plugin = GradingPlugin(LocalSubmission(namespace), None, b"public checks",
+        plugin = GradingPlugin(LocalSubmission(namespace, call_timeout), None, b"public checks",
                                only_public=True, only_question=question)
         return run_suite(tests, plugin)
 
@@ -85,13 +170,85 @@ def check(question: str, namespace: dict, source: str) -> None:
 
 
 def failure_text(question: str, results: list) -> str | None:
-    """What a student reads about ``question``'s failed public checks (None: all passed);
-    the notebook and ``dlgrade check`` say the same."""
+    """What a student reads about ``question``'s failed public checks (None: all passed)."""
     failed = [r for r in results if r.outcome != "passed"]
+    return question_text(question, results) if failed else None
+
+
+def question_text(question: str, results: list) -> str:
+    """What a student reads about ``question``'s public checks: the notebook and
+    ``dlgrade check`` say the same."""
+    failed = [r for r in results if r.outcome != "passed"]
+    count = len(results)
+    if not results:
+        return f"{question}: no public check ran"
     if not failed:
-        return None
-    lines = [f"{len(failed)} of {len(results)} public checks of {question} failed:"]
+        return (f"{question}: its public check passed" if count == 1 else
+                f"{question}: all {count} public checks passed")
+    lines = [f"{question}: its public check failed:" if count == 1 else
+             f"{question}: {len(failed)} of {count} public checks failed:"]
     for result in failed:
         lines += [f"- {result.name.split('::')[-1]}:", *("    " + line for line in
                                                          result.message.splitlines())]
     return "\n".join(lines)
+
+
+def summary(passing: int, questions: int) -> str:
+    return f"{passing} of {questions} questions pass their public checks. {NOT_A_PROMISE}"
+
+
+def import_problems(sources, allowed) -> list[str]:
+    """A sentence per module the cells import that grading does not allow."""
+    found: dict[str, None] = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in allowed and top not in sys.stdlib_module_names and \
+                        top not in PLUMBING:
+                    found[top] = None
+    return [f"the notebook imports {name}, which grading does not provide: this assignment "
+            f"allows {allowed_text(allowed)}; remove the import and what uses it, or that code "
+            f"fails when graded" for name in found]
+
+
+def allowed_text(allowed) -> str:
+    """``the standard library, numpy, scipy and matplotlib``."""
+    names = ["the standard library", *allowed]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def explain_missing_modules(allowed, install: str) -> None:
+    """In IPython, a cell that imports a module this Python lacks says in one sentence
+    whether grading would have it, instead of a traceback."""
+    shell = _shell()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return
+
+    def handler(self, etype, value, tb, tb_offset=None):
+        top = (getattr(value, "name", None) or "").split(".")[0]
+        if not top or top in sys.stdlib_module_names:
+            return self.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        if top in ("dlgrade", "grader"):
+            sentence = (f"dlgrade is not installed in this Python: run the notebook's first "
+                        f"cell, or %pip install \"{install}\" in a cell")
+        elif top in allowed:
+            sentence = (f"{top} is not installed in this Python (grading has it): run "
+                        f"%pip install {top} in a cell, then run this cell again")
+        else:
+            sentence = (f"{top} is not installed here, and grading does not provide it either: "
+                        f"this assignment allows {allowed_text(allowed)}; remove the import "
+                        f"and what uses it")
+        print(f"ModuleNotFoundError: {sentence}.", file=sys.stderr)
+
+    shell.set_custom_exc((ModuleNotFoundError,), handler)

@@ -55,14 +55,23 @@ def declared_loss(example: Path) -> set[str]:
 
 def student_copy(course: Path, name: str, folder: Path,
                  notebook: bytes | Path | None = None) -> Path:
-    """The student's folder as handed out, with ``notebook`` in place of the blank one."""
+    """The student's folder as handed out, with ``notebook`` in place of the blank one. An
+    example's first cell (notebook plumbing, written when it was) becomes the one handed out
+    now: the code cells that follow are the example."""
     target = folder / name
     shutil.copytree(course / "student_template" / name, target)
     path = target / f"{name}.ipynb"
-    if isinstance(notebook, Path):
-        path.write_bytes(notebook.read_bytes())
-    elif notebook is not None:
-        path.write_bytes(notebook)
+    if notebook is None:
+        return path
+    content = json.loads(notebook.read_bytes() if isinstance(notebook, Path) else notebook)
+    handed_out = json.loads(path.read_text())
+    init = next(c["source"] for c in handed_out["cells"] if c["cell_type"] == "code")
+    for cell in content["cells"]:
+        if cell["cell_type"] == "code" and re.search(r"(otter|dlgrade)\.Notebook\(",
+                                                     "".join(cell["source"])):
+            cell["source"] = init
+            break
+    path.write_text(json.dumps(content))
     return path
 
 

@@ -125,3 +125,22 @@ def test_magics_and_shell_escapes_do_not_break_grading(tmp_path):
              "%%time\n" + BACKWARD, "%%bash\nrm -rf /\n"]
     result = grade_json(write_notebook(tmp_path / "magics.ipynb", cells))
     assert (result["score"], result["message"]) == (TOY_MAX, None)
+
+
+def test_an_import_the_assignment_does_not_allow_says_what_grading_has(tmp_path):
+    result = grade_json(write_notebook(tmp_path / "torch.ipynb",
+                                       ["import torch_not_here\n" + FORWARD, BACKWARD]))
+    assert result["status"] == "graded" and _q(result, "q2") == 10
+    assert ("code cell 1: raised ModuleNotFoundError: No module named 'torch_not_here' (at line "
+            "1 of the cell starting \"import torch_not_here\": import torch_not_here) (grading "
+            "provides the standard library and numpy, scipy, matplotlib only: this assignment "
+            "allows no other import)") in result["message"]
+
+
+def test_the_notebooks_first_cell_is_plumbing_never_run_at_grading(tmp_path):
+    init = ("try:\n    import dlgrade\nexcept ModuleNotFoundError:\n"
+            "    %pip install --quiet \"dlgrade==0.1.0\"\n    import dlgrade  # a comment\n\n"
+            "grader = dlgrade.Notebook(\"toy\", \"0123456789abcdef\")")
+    result = grade_json(write_notebook(tmp_path / "first.ipynb",
+                                       [init, FORWARD, BACKWARD, 'grader.check("q1")']))
+    assert (result["score"], result["message"]) == (TOY_MAX, None)

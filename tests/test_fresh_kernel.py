@@ -72,3 +72,25 @@ def test_the_notebook_alone_installs_what_it_needs_and_checks(colab, fixture_cou
         same_text(kernel[question], command[question])
         assert "is not written yet" in kernel[question]
     print(f"first run of the notebook, installing dlgrade: {time.monotonic() - started:.1f} s")
+
+
+def test_a_package_the_checks_need_gone_missing_is_one_sentence(colab, fixture_course,
+                                                                 tmp_path):
+    folder = tmp_path / "home"
+    folder.mkdir()
+    shutil.copy(fixture_course / "student_template/gradcheck/gradcheck.ipynb",
+                folder / "gradcheck.ipynb")
+    handed_out = nbformat.read(folder / "gradcheck.ipynb", as_version=4)
+    init = next(c for c in handed_out.cells if c.cell_type == "code")
+    install = init.source.split('%pip install --quiet "')[1].split('"')[0]
+    cells = [nbformat.v4.new_code_cell(source) for source in (
+        init.source, "%pip uninstall --yes --quiet pytest", 'grader.check("q1")',
+        f'%pip install --quiet "{install}"', 'grader.check("q1")')]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    NotebookClient(notebook, timeout=600, kernel_name="colab", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    outputs = ["".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") +
+                       o.get("evalue", "") for o in cell.outputs) for cell in notebook.cells]
+    assert outputs[2] == (f'The public checks need pytest, which this Python does not have: '
+                          f'run %pip install "{install}" in a cell, then run this cell again.')
+    assert outputs[4].startswith("q1: its public check failed:"), outputs[4]  # the line worked

@@ -220,3 +220,24 @@ def test_the_tests_folder_still_serves_an_older_copy(fixture_course, tmp_path):
     path.write_text(json.dumps(content))
     kernel = kernel_verdicts(execute(path))
     assert all(passed(kernel[q]) for q in QUESTIONS), kernel
+
+
+def test_jupyter_servers_session_name_finds_a_notebook_in_another_folder(fixture_course,
+                                                                         tmp_path, monkeypatch):
+    """JupyterLab and Notebook 7 start the kernel with JPY_SESSION_NAME, the notebook's path;
+    the kernel's working folder may be elsewhere (a course JupyterHub's home)."""
+    from grader.student.notebook import Notebook, digest
+
+    path = alone(fixture_course, tmp_path / "course" / "week3")
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    grader = Notebook("gradcheck", digest(PUBLIC))
+    assert grader.problem is None and grader.checks.where == "gradcheck.ipynb"
+    namespace = reference_namespace()
+    verdict = grader._run(["q4"], namespace)
+    assert repr(verdict) == "q4: its public check passed" and verdict.passed
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    assert Notebook("gradcheck", digest(PUBLIC)).problem.startswith(
+        "The public checks of gradcheck were not found")

@@ -241,3 +241,36 @@ def test_jupyter_servers_session_name_finds_a_notebook_in_another_folder(fixture
     monkeypatch.delenv("JPY_SESSION_NAME")
     assert Notebook("gradcheck", digest(PUBLIC)).problem.startswith(
         "The public checks of gradcheck were not found")
+
+
+def test_vs_code_and_colab_say_which_notebook_runs(fixture_course, tmp_path, monkeypatch):
+    """VS Code names the notebook in the kernel's namespace (``__vsc_ipynb_file__``); Colab's
+    kernel asks the front end for the notebook itself (its files live in Drive, not beside
+    the kernel). Both are found from a working folder holding no notebook."""
+    import sys
+    import types
+
+    from grader.student import notebook as module
+
+    path = alone(fixture_course, tmp_path / "project")
+    elsewhere = tmp_path / "content"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setattr(module, "_user_namespace", lambda: {"__vsc_ipynb_file__": str(path)})
+    assert module.Notebook("gradcheck", module.digest(PUBLIC)).checks.where == "gradcheck.ipynb"
+
+    monkeypatch.setattr(module, "_user_namespace", lambda: {})
+    asked = []
+
+    def blocking_request(kind, request="", timeout_sec=None):
+        asked.append(kind)
+        return {"ipynb": json.loads(path.read_text())}
+
+    colab = types.ModuleType("google.colab")
+    colab._message = types.SimpleNamespace(blocking_request=blocking_request)
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setitem(sys.modules, "google.colab._message", colab._message)
+    grader = module.Notebook("gradcheck", module.digest(PUBLIC))
+    assert asked == ["get_ipynb"] and grader.checks.where == "this notebook"

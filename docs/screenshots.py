@@ -38,6 +38,10 @@ def checks(scratch: Path) -> None:
     shutil.copytree(ROOT / "student_template" / "gradcheck", folder)
     example = ROOT / "assignments/gradcheck/examples/bug_jacobian_transposed.ipynb"
     notebook = nbformat.read(example, as_version=4)
+    # The example's first cell as handed out today (the code cells after it are the example).
+    handed_out = nbformat.read(folder / "gradcheck.ipynb", as_version=4)
+    first = next(c for c in notebook.cells if c.cell_type == "code")
+    first.source = next(c for c in handed_out.cells if c.cell_type == "code").source
     NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(folder)}}).execute()
     for question, name in (("q3", "check-failing"), ("q2", "check-passing")):

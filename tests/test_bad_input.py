@@ -132,9 +132,29 @@ def test_an_import_the_assignment_does_not_allow_says_what_grading_has(tmp_path)
                                        ["import torch_not_here\n" + FORWARD, BACKWARD]))
     assert result["status"] == "graded" and _q(result, "q2") == 10
     assert ("code cell 1: raised ModuleNotFoundError: No module named 'torch_not_here' (at line "
-            "1 of the cell starting \"import torch_not_here\": import torch_not_here) (grading "
-            "provides the standard library and numpy, scipy, matplotlib only: this assignment "
-            "allows no other import)") in result["message"]
+            "1 of the cell starting \"import torch_not_here\": import torch_not_here) (this "
+            "assignment allows the standard library, numpy, scipy and matplotlib only)"
+            ) in result["message"]
+
+
+@pytest.mark.parametrize("line", ["import yaml", "from cloudpickle import dumps",
+                                  "import pytest as p"])
+def test_an_installed_module_the_assignment_does_not_allow_is_refused_too(tmp_path, line):
+    """yaml, cloudpickle and pytest are installed where grading runs (and loaded in the
+    worker): a student's import of them fails as the checks said it would, in a cell and in a
+    function alike; the standard library and the allowed modules import."""
+    cells = ["import math, itertools\nfrom numpy import linalg\nimport scipy\n" + BACKWARD,
+             line,
+             f"import numpy as np\n\ndef affine(x, W, b):\n    {line}\n    return x @ W + b\n"]
+    result = grade_json(write_notebook(tmp_path / "sub.ipynb", cells))
+    assert (_q(result, "q1"), _q(result, "q2")) == (0, 10)
+    module = line.split()[1]
+    assert (f"code cell 2: raised ModuleNotFoundError: No module named '{module}'"
+            ) in result["message"]
+    assert "code cell 1" not in result["message"] and "code cell 3" not in result["message"]
+    q1 = [t["message"] for t in result["tests"] if t["question"] == "q1"]
+    assert q1 and all(f"your code raised ModuleNotFoundError: No module named '{module}'" in m
+                      for m in q1), q1
 
 
 def test_the_notebooks_first_cell_is_plumbing_never_run_at_grading(tmp_path):

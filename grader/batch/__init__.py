@@ -26,6 +26,7 @@ from grader.batch.state import (
     stored,
     stored_key,
     submission_key,
+    sweep_unfinished,
     write_atomically,
 )
 from grader.core.settings import Assignment, AssignmentError
@@ -59,6 +60,7 @@ def grade_batch(options: Options, say=print) -> int:
         base = base_key(bundle, secret)
         for folder in ("results", "feedback", STATE):
             (out / folder).mkdir(parents=True, exist_ok=True)
+            sweep_unfinished(out / folder)
         keys = {s.student: submission_key(base, s) for s in collection.submissions}
         todo = [s for s in collection.submissions
                 if options.force or stored_key(out, s.student) != keys[s.student]]

@@ -68,6 +68,15 @@ def stored_key(out: Path, student: str) -> str | None:
     return None
 
 
+def sweep_unfinished(folder: Path) -> None:
+    """Remove what ``write_atomically`` left half written when its process was killed (its
+    ``.NAME.PID.tmp``, the process gone): a resumed batch leaves no stray file."""
+    for temporary in folder.glob(".*.*.tmp"):
+        pid = temporary.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            temporary.unlink(missing_ok=True)
+
+
 def write_atomically(path: Path, text: str) -> None:
     """The file is either its old self or wholly new, even after a power loss."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

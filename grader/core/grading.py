@@ -11,7 +11,13 @@ from pathlib import Path
 
 from grader.core.loading import SubmissionUnreadable, load_submission
 from grader.core.results import SubmissionResult, render_summary
-from grader.core.settings import Assignment, AssignmentError, course_secret, load_assignment
+from grader.core.settings import (
+    Assignment,
+    AssignmentError,
+    allowed_text,
+    course_secret,
+    load_assignment,
+)
 from grader.sandbox import NotGraded, SandboxedSubmission, SandboxRefused, WorkerError, Zygote
 
 
@@ -112,7 +118,8 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
     except SubmissionUnreadable as error:
         return ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
     submission = SandboxedSubmission(zygote, list(loaded.cells), assignment.limits,
-                                     assignment.hidden_paths(), assignment.policy)
+                                     assignment.hidden_paths(), assignment.policy,
+                                     assignment.imports)
     try:
         try:
             submission.begin()
@@ -176,5 +183,4 @@ def _import_hint(error: str, imports: tuple[str, ...]) -> str:
     missing = MISSING_MODULE.search(error)
     if not missing or missing.group(1).split(".")[0] in imports:
         return ""
-    return (f" (grading provides the standard library and {', '.join(imports) or 'nothing else'}"
-            f" only: this assignment allows no other import)")
+    return f" (this assignment allows {allowed_text(imports)} only)"

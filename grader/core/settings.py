@@ -105,6 +105,12 @@ def default_install() -> str:
     return f"dlgrade=={__version__}"
 
 
+def allowed_text(allowed) -> str:
+    """What student code may import, in words: ``the standard library, numpy and scipy``."""
+    names = ["the standard library", *allowed]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _imports(value, where: Path) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(
             isinstance(name, str) and name.isidentifier() for name in value):

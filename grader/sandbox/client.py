@@ -182,9 +182,10 @@ class SandboxedSubmission:
     """The ``submission`` fixture: call the student's functions, run shipped code, list names."""
 
     def __init__(self, zygote, cells: list[str], limits: Limits, hidden: list,
-                 policy: Policy = Policy()):
+                 policy: Policy = Policy(), imports: tuple[str, ...] | None = None):
         self.zygote, self.cells, self.limits, self.hidden = zygote, cells, limits, hidden
         self.policy = policy
+        self.imports = imports  # what the cells may import beyond the standard library
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped: set[int] = set()
@@ -238,7 +239,7 @@ class SandboxedSubmission:
             except SandboxRefused:
                 self.close()
                 raise
-            self._pending = [(i, self.process.send("cell", i, source))
+            self._pending = [(i, self.process.send("cell", i, source, self.imports))
                              for i, source in enumerate(self.cells) if i not in self.skipped]
 
     def start(self) -> list[CellReport]:

@@ -118,8 +118,12 @@ class Session:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, **self.given}
         self.output = output
         self.shipped: set[str] = set()  # files of the code tests ship: not the student's
+        self.guarded = False
 
-    def cell(self, index: int, source: str):
+    def cell(self, index: int, source: str, imports=None):
+        if imports is not None and not self.guarded:
+            guard_imports(imports)
+            self.guarded = True
         filename = CELL_FILE.format(index + 1)
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         code = compile(source, filename, "exec")
@@ -146,6 +150,24 @@ class Session:
 
     def take_output(self):
         return {"value": self.output.take()}
+
+
+def guard_imports(allowed) -> None:
+    """Student code (code compiled from a cell) imports only the standard library and the
+    modules the assignment allows, installed or not: what the checks tell students holds at
+    grading. Not a security measure (student code can undo it, and gains nothing): a
+    consistency one. The library code and the code tests ship import as usual."""
+    permitted = frozenset(allowed) | sys.stdlib_module_names
+    original = builtins.__import__
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
+        top = name.partition(".")[0]
+        if level == 0 and top not in permitted and \
+                is_cell_file(sys._getframe(1).f_code.co_filename):
+            raise ModuleNotFoundError(f"No module named {top!r}", name=top)
+        return original(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded
 
 
 def _kind(value) -> str:

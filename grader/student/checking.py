@@ -110,7 +110,8 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
     except SubmissionUnreadable as error:
         return Run([], [], {}, False, str(error))
     cells = loaded.cells
-    submission = SandboxedSubmission(zygote, list(cells), checks.limits, [])
+    submission = SandboxedSubmission(zygote, list(cells), checks.limits, [],
+                                     imports=checks.imports)
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as folder:
         tests = Path(folder)
         (tests / "test_public.py").write_text(checks.source)

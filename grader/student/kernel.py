@@ -17,12 +17,13 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from grader.core.settings import allowed_text
 from grader.sandbox import MissingName, SandboxedSubmission, StudentError, WorkerTimeout, wire
 
 NOT_A_PROMISE = ("Passing the public checks does not promise full marks: hidden tests check "
                  "more, on other inputs.")
 # Imported by the notebook's own plumbing, never by the student's code.
-PLUMBING = frozenset({"dlgrade", "grader", "otter", "__future__"})
+PLUMBING = frozenset({"dlgrade", "otter"})
 
 
 class LocalSubmission:
@@ -220,12 +221,6 @@ def import_problems(sources, allowed) -> list[str]:
     return [f"the notebook imports {name}, which grading does not provide: this assignment "
             f"allows {allowed_text(allowed)}; remove the import and what uses it, or that code "
             f"fails when graded" for name in found]
-
-
-def allowed_text(allowed) -> str:
-    """``the standard library, numpy, scipy and matplotlib``."""
-    names = ["the standard library", *allowed]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def explain_missing_modules(allowed, install: str) -> None:

@@ -148,6 +148,7 @@ def command_check(args, zygote) -> int:
         CheckError,
         find_checks,
         render_checks,
+        run_all_problems,
         run_notebook,
         submit_problems,
         write_upload,
@@ -166,11 +167,11 @@ def command_check(args, zygote) -> int:
               f"{', '.join(checks.questions)}", file=sys.stderr)
         return 2
     run = run_notebook(args.notebook, checks, zygote)
-    print(render_checks(args.notebook, checks, run, args.question))
+    print(render_checks(args.notebook, checks, run, args.question, run_all=not args.submit))
     failed = bool(run.error) or any(r.outcome != "passed" for r in run.results
                                     if r.question == (args.question or r.question))
     if not args.submit:
-        return 1 if failed else 0
+        return 1 if failed or run_all_problems(checks, run) else 0
     problems = submit_problems(args.notebook, checks, run)
     print(f"\nBefore you submit {args.notebook.name}:")
     if not problems:
@@ -264,6 +265,36 @@ def run_here(args) -> int:
         return args.handler(args, zygote)
     except (AssignmentError, SandboxRefused) as error:
         return fault_exit(error)
+    except ModuleNotFoundError as error:
+        needed = missing_extra(args.command, error.name or "")
+        if needed is None:
+            raise
+        print(f"dlgrade: error: {needed}", file=sys.stderr)
+        return 2
     finally:
         zygote.close()
 
+
+# The core installs what students need; a module of an extra (pyproject.toml) is imported only
+# by the commands that need it, which name the extra when it is missing.
+EXTRA_OF_MODULE = {"jinja2": "grade", "matplotlib": "grade", "tqdm": "grade", "scipy": "grade",
+                   "nbformat": "grade", "otter": "otter", "distributed": "cluster"}
+# What a command does, and the extras it needs (publishing also builds the Otter zip).
+TASKS = {"grade": ("grading a class", "grade"), "new": ("starting an assignment", "grade"),
+         "publish": ("publishing an assignment", "grade,otter")}
+EXTRA_NAMES = {"grade": "grading", "otter": "Otter", "cluster": "cluster"}
+
+
+def missing_extra(command: str, module: str) -> str | None:
+    """The sentence for a command that misses ``module``: which extra to install (None: the
+    module belongs to no extra, a broken install)."""
+    extra = EXTRA_OF_MODULE.get(module.partition(".")[0])
+    if extra is None:
+        return None
+    if extra == "cluster":
+        task, extras = "grading on a Dask cluster", "cluster"
+    else:
+        task, extras = TASKS.get(command, (f"dlgrade {command}", extra))
+        extras = extras if extra in extras.split(",") else f"{extras},{extra}"
+    names = " and ".join(EXTRA_NAMES[name] for name in extras.split(","))
+    return f'{task} needs the {names} extras: pip install "dlgrade[{extras}]"'

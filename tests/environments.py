@@ -10,6 +10,7 @@ as a TA installs it (a copy, not this checkout).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import pwd
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +92,8 @@ def environments() -> list[Environment]:
 
 def source_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted([PROJECT / "pyproject.toml", *PROJECT.glob("grader/**/*")]):
+    for path in sorted([PROJECT / "pyproject.toml", *PROJECT.glob("grader/**/*"),
+                        *PROJECT.glob("dlgrade/**/*")]):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(PROJECT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -98,33 +101,80 @@ def source_digest() -> str:
 
 def grading_venv() -> Path:
     """A virtual environment under /tmp, from the system's Python, with this project installed
-    as a copy; made once per version of the source."""
-    if not os.access(SYSTEM_PYTHON, os.X_OK):
-        missing = f"{SYSTEM_PYTHON} is not installed (tests/system-packages.txt)"
-        pytest.fail(missing) if os.environ.get("CI") else pytest.skip(missing)
-    venv = Path(tempfile.gettempdir()) / f"dlgrade-env-{source_digest()}"
-    if (venv / "ready").exists():
-        return venv
-    shutil.rmtree(venv, ignore_errors=True)  # an unfinished one
-    subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], check=True)
-    source = Path(tempfile.mkdtemp(prefix="dlgrade-src-"))
-    try:
-        # What installing needs, and nothing of the course around it (its assignments and
-        # solutions are no kit test's to read).
-        shutil.copytree(PROJECT / "grader", source / "dlgrade" / "grader",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copy(PROJECT / name, source / "dlgrade" / name)
+    as a TA installs it: its wheel (a copy, not this checkout) with the grading and Otter
+    extras; made once per version of the source."""
+    return fresh_venv("grading", "dlgrade[grade,otter]", find_links=wheelhouse())
+
+
+def wheelhouse() -> Path:
+    """A folder under /tmp holding this project's wheel, built once per version of the source
+    (for ``fresh_venv``'s ``find_links``)."""
+    folder = Path(tempfile.gettempdir()) / f"dlgrade-wheels-{source_digest()}"
+    with _locked(folder):
+        if any(folder.glob("dlgrade-*.whl")):
+            return folder
+        with tempfile.TemporaryDirectory(prefix="dlgrade-src-") as scratch:
+            # What building needs, and nothing of the course around it (its assignments and
+            # solutions are no kit test's to read).
+            source = Path(scratch) / "dlgrade"
+            for name in ("grader", "dlgrade"):
+                shutil.copytree(PROJECT / name, source / name,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy(PROJECT / name, source / name)
+            built = Path(scratch) / "wheels"  # moved into place whole: never half a wheel
+            done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                                   "--disable-pip-version-check", "--wheel-dir", str(built),
+                                   str(source)], capture_output=True, text=True)
+            if done.returncode != 0:
+                pytest.fail(f"building the project's wheel failed:\n{done.stderr[-3000:]}")
+            folder.mkdir(exist_ok=True)
+            for wheel in built.glob("*.whl"):
+                shutil.move(wheel, folder / wheel.name)
+    return folder
+
+
+def fresh_venv(name: str, *requirements: str, find_links: Path | None = None) -> Path:
+    """A virtual environment under /tmp, from the system's Python, with ``requirements``
+    installed from the package index (and ``find_links``, e.g. ``wheelhouse()``); made once per
+    name, requirements and version of the source."""
+    _need(SYSTEM_PYTHON, os.access(SYSTEM_PYTHON, os.X_OK))
+    key = "\0".join([name, *requirements, str(find_links or ""), source_digest()])
+    venv = (Path(tempfile.gettempdir()) /
+            f"dlgrade-venv-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}")
+    with _locked(venv):
+        if (venv / "ready").exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)  # an unfinished one
+        made = subprocess.run([SYSTEM_PYTHON, "-m", "venv", str(venv)], capture_output=True,
+                              text=True)
+        _need("python3-venv", made.returncode == 0)
+        links = ["--find-links", str(find_links)] if find_links else []
         done = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
-                               "--disable-pip-version-check", str(source / "dlgrade")],
+                               "--disable-pip-version-check", *links, *requirements],
                               capture_output=True, text=True)
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
-    if done.returncode != 0:
-        pytest.fail(f"installing the project into a venv failed:\n{done.stderr[-3000:]}")
-    os.chmod(venv, 0o755)
-    (venv / "ready").write_text("")
+        if done.returncode != 0:
+            pytest.fail(f"installing {' '.join(requirements)} into a venv failed:\n"
+                        f"{done.stderr[-3000:]}")
+        os.chmod(venv, 0o755)  # the environments' other users run its commands
+        (venv / "ready").write_text("")
     return venv
+
+
+def _need(package: str, present: bool) -> None:
+    """Skip without a system package the tests use; fail in CI, which installs them."""
+    if not present:
+        missing = f"{package} is not installed (tests/system-packages.txt)"
+        pytest.fail(missing) if os.environ.get("CI") else pytest.skip(missing)
+
+
+@contextmanager
+def _locked(path: Path):
+    """Hold ``path``'s lock: one test process at a time makes it (pytest-xdist's workers
+    share /tmp)."""
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def ta_user() -> pwd.struct_passwd:

@@ -84,14 +84,14 @@ def test_two_installs_keep_their_own_servers(tmp_path):
             mine = grade_json(EXAMPLES / "wrong_dx.ipynb")
             theirs = subprocess.run([*command, "run", str(TOY), str(EXAMPLES / "wrong_dx.ipynb"),
                                      "--json"], env=env, capture_output=True, text=True,
-                                    timeout=120)
+                                    timeout=120, cwd=tmp_path)  # not the checkout's grader
             assert theirs.returncode == 0 and "Traceback" not in theirs.stderr, theirs.stderr
             assert json.loads(theirs.stdout) == mine and mine["score"] == WRONG_SCORE
         sockets = sorted(p.name for p in server.folder().glob("server-*.sock"))
         assert os.path.basename(server.address()) in sockets and len(sockets) >= 2
     finally:
         subprocess.run([*command[:2], "from grader import server; server.stop()"], env=env,
-                       timeout=60)
+                       timeout=60, cwd=tmp_path)
 
 
 def test_without_a_usable_server_folder_grading_happens_here(tmp_path):

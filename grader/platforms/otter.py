@@ -70,7 +70,9 @@ def autograder_zip(assignment: Assignment) -> bytes:
         shutil.copy(assignment.reference, course / "solutions" / f"{assignment.name}.py")
         _copy_package(project, staging / SOURCE_IN_ZIP)
         (staging / "tests").mkdir()  # Otter's own tests: none, every point is ours
-        (staging / "requirements.txt").write_text(f"/autograder/source/files/{SOURCE_IN_ZIP}\n")
+        # Otter's image has otter-grader: dlgrade adds its grading extras (scipy for suites).
+        (staging / "requirements.txt").write_text(
+            f"/autograder/source/files/{SOURCE_IN_ZIP}[grade]\n")
         # The secret is not in otter_config.json, which Otter reads into its own memory (and so
         # into every process forked from it) before any plugin runs: see SECRET_IN_ZIP.
         plugin_config = {"assignment": assignment.name}

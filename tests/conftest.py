@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -97,9 +98,14 @@ def _outer_limits():
 
 
 def run_dlgrade(*args: str | Path, timeout: float = OUTER_TIMEOUT,
-                env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the real ``dlgrade`` command; kill its whole session if it overruns."""
-    process = subprocess.Popen([DLGRADE, *map(str, args)],
+                env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``dlgrade`` command; kill its whole session if it overruns. It runs in
+    ``cwd``, by default an empty folder: the checkout is a course folder, whose assignments a
+    command would find by name (``dlgrade check`` prefers a course's own checks)."""
+    if cwd is None:
+        cwd = Path(tempfile.gettempdir()) / f"dlgrade-tests-{os.getpid()}"
+        cwd.mkdir(exist_ok=True)
+    process = subprocess.Popen([DLGRADE, *map(str, args)], cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=_outer_limits, env={**os.environ, **(env or {})})
     try:

@@ -5,6 +5,7 @@ course assignment's checks in a real kernel are course checks, tests/course)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,32 @@ def test_a_notebook_stripped_of_its_checks_says_so(fixture_course, tmp_path):
     assert done.stderr == ("dlgrade: error: no public checks found for lonely.ipynb: it carries "
                            "none (was it made from the published notebook?) and no tests/ folder "
                            "is beside it\n")
+
+
+def test_in_a_course_folder_a_submissions_own_checks_never_run(fixture_course, tmp_path):
+    """A TA checking a submission in the course folder runs the course's public checks: the
+    checks a notebook carries are code, and ``dlgrade check`` runs checks in its own process.
+    Here the carried checks would pass everything and leave a mark; the digest in the first
+    cell is made to match them."""
+    from grader.student.notebook import digest
+
+    marker = tmp_path / "ran-outside-the-sandbox"
+    notebook = json.loads(
+        (fixture_course / "student_template/gradcheck/gradcheck.ipynb").read_text())
+    forged = (f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n"
+              "import pytest\n\n" + "".join(
+                  f"@pytest.mark.question('q{i}')\n@pytest.mark.visibility('public')\n"
+                  f"def test_q{i}(submission):\n    pass\n\n" for i in range(1, 7)))
+    notebook["metadata"]["dlgrade"]["public_checks"] = {"source": forged,
+                                                        "sha256": digest(forged)}
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if "dlgrade.Notebook(" in source:
+            cell["source"] = re.sub(r'"[0-9a-f]{16}"\)', f'"{digest(forged)}")', source)
+    submission = tmp_path / "alice.ipynb"
+    submission.write_text(json.dumps(notebook))
+    in_course = run_dlgrade("check", submission, cwd=fixture_course)
+    assert in_course.returncode == 1 and not marker.exists()
+    assert "`forward_difference` is not written yet" in in_course.stdout
+    elsewhere = run_dlgrade("check", submission)  # the student's own machine: their own code
+    assert marker.exists() and elsewhere.returncode == 0

@@ -56,14 +56,25 @@ class Run:
 
 
 def find_checks(path: Path) -> PublicChecks:
-    """The notebook's own public checks (its metadata, checked against the digest in its first
-    cell), else those of the ``tests/`` folder beside it, else the course's."""
+    """In a course folder, the course's own public checks of the notebook's assignment (a TA
+    checking a submission never runs checks the submission carries: they are code, and run
+    in this process). Elsewhere, the student's side: the checks the notebook carries (its
+    metadata, checked against the digest in its first cell), else those of the ``tests/``
+    folder beside it."""
     about = read_metadata(path)
-    name = about.get("assignment") or path.stem
+    name = str(about.get("assignment") or path.stem)
     limits = Limits(**{k: v for k, v in (about.get("limits") or {}).items()
                        if k in ("call_timeout", "cell_timeout", "submission_timeout")})
-    required = list(about.get("required") or [])
+    required = [str(n) for n in about.get("required") or []]
+    functions = dict(about.get("functions") or {})
     imports = tuple(about.get("imports") or DEFAULT_IMPORTS)
+    course = Path("assignments") / name / "tests" / "test_public.py"
+    if re.fullmatch(r"[\w-]+", name) and course.is_file():
+        from grader.core.settings import load_assignment
+
+        assignment = load_assignment(str(course.parent.parent))
+        return PublicChecks(name, course.read_text(), list(assignment.questions), required,
+                            assignment.limits, functions, assignment.imports)
     try:
         carried = from_metadata(about, path.name, _init_digest(path))
     except ChecksAltered:
@@ -76,14 +87,7 @@ def find_checks(path: Path) -> PublicChecks:
     found = embedded_checks(path.parent / "tests")
     if found:
         return PublicChecks(name, found[0], about.get("questions") or found[1], required,
-                            limits, dict(about.get("functions") or {}), imports)
-    course = Path("assignments") / name / "tests" / "test_public.py"
-    if course.is_file():
-        from grader.core.settings import load_assignment
-
-        assignment = load_assignment(str(course.parent.parent))
-        return PublicChecks(name, course.read_text(), list(assignment.questions), required,
-                            limits, {}, assignment.imports)
+                            limits, functions, imports)
     raise CheckError(f"no public checks found for {path.name}: it carries none (was it made "
                      f"from the published notebook?) and no tests/ folder is beside it")
 

@@ -123,9 +123,9 @@ def test_a_notebook_stripped_of_its_checks_says_so(fixture_course, tmp_path):
 
 
 def test_in_a_course_folder_a_submissions_own_checks_never_run(fixture_course, tmp_path):
-    """A TA checking a submission in the course folder runs the course's public checks: the
-    checks a notebook carries are code, and ``dlgrade check`` runs checks in its own process.
-    Here the carried checks would pass everything and leave a mark; the digest in the first
+    """A TA checking a submission in the course folder runs the course's public checks, not
+    those the submission carries; and wherever they come from, checks run in the sandbox, so
+    carried ones that would leave a mark on the grader's disk cannot. The digest in the first
     cell is made to match them."""
     from grader.student.notebook import digest
 
@@ -147,5 +147,10 @@ def test_in_a_course_folder_a_submissions_own_checks_never_run(fixture_course, t
     in_course = run_dlgrade("check", submission, cwd=fixture_course)
     assert in_course.returncode == 1 and not marker.exists()
     assert "`forward_difference` is not written yet" in in_course.stdout
-    elsewhere = run_dlgrade("check", submission)  # the student's own machine: their own code
-    assert marker.exists() and elsewhere.returncode == 0
+    # Elsewhere the carried checks are the notebook's own: they run in the sandbox with the
+    # notebook's cells, where the grader's disk is out of reach.
+    elsewhere = run_dlgrade("check", submission)
+    assert elsewhere.returncode == 1 and not marker.exists()
+    assert elsewhere.stdout.startswith("alice.ipynb: the public checks could not run: "
+                                       "ChecksBroken: they do not load (pytest exit 2):")
+    assert f"No such file or directory: '{marker}'" in elsewhere.stdout

@@ -167,6 +167,9 @@ def python_paths() -> list[str]:
 
     python = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
     python.update(p for p in sys.path if p.startswith(tuple(python)))
+    # The grader package itself (public code, no course file in it), wherever an editable
+    # install keeps it: `dlgrade check` runs the public checks in the worker.
+    python.add(str(Path(__file__).resolve().parent.parent))
     return sorted(p for p in python if os.path.isdir(p))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,9 +104,11 @@ def _init_digest(path: Path) -> str | None:
 
 
 def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
-    """Run the notebook's cells in the sandbox, then its public checks."""
+    """Run the notebook's cells in the sandbox, then its public checks there too, next to
+    them (the checks may come from the notebook: they are code)."""
     from grader.core.loading import SubmissionUnreadable, load_submission
     from grader.sandbox import SandboxedSubmission, WorkerError
+    from grader.student.kernel import checks_in_worker
 
     try:
         loaded = load_submission(path)
@@ -116,26 +117,46 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
     cells = loaded.cells
     submission = SandboxedSubmission(zygote, list(cells), checks.limits, [],
                                      imports=checks.imports)
-    with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as folder:
-        tests = Path(folder)
-        (tests / "test_public.py").write_text(checks.source)
+    try:
+        submission.begin()
         try:
-            submission.begin()
-            from grader.core.plugin import GradingPlugin, run_suite
-
-            try:
-                reports = submission.start()
-            except WorkerError as error:
-                return Run([], [], {}, submission.time_up, f"the notebook could not run: {error}",
-                           cells)
-            errors = [(r.index + 1, r.error) for r in reports if r.error]
-            names = submission.names()
-            plugin = GradingPlugin(submission, None, b"public checks", True,
-                                   tuple(checks.questions))
-            results = run_suite(tests, plugin)
-        finally:
-            submission.close()
+            reports = submission.start()
+        except WorkerError as error:
+            return Run([], [], {}, submission.time_up, f"the notebook could not run: {error}",
+                       cells)
+        errors = [(r.index + 1, r.error) for r in reports if r.error]
+        names = submission.names()
+        try:
+            shown = submission.run(checks_in_worker, list(checks.questions), checks.source,
+                                   checks.limits.call_timeout,
+                                   _timeout=checks.limits.submission_timeout)
+        except WorkerError as error:
+            return Run([], errors, names, submission.time_up,
+                       f"the public checks could not run: {error}", cells)
+    finally:
+        submission.close()
+    results = _results(shown)
+    if results is None:
+        return Run([], errors, names, submission.time_up,
+                   "the public checks could not run: their results were unreadable", cells)
     return Run(results, errors, names, submission.time_up, None, cells)
+
+
+def _results(shown) -> list | None:
+    """What the worker said the checks gave, as results (None: not results at all)."""
+    from grader.core.results import TestResult
+
+    if not isinstance(shown, list):
+        return None
+    results = []
+    for entry in shown:
+        if not isinstance(entry, dict) or not all(
+                isinstance(entry.get(key), str) for key in ("name", "question", "message")) \
+                or entry.get("outcome") not in ("passed", "failed", "skipped"):
+            return None
+        results.append(TestResult(entry["name"], entry["question"], 0.0, 0.0,
+                                  entry["outcome"], entry["message"], "public"))
+    return results
 
 
 def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | None,

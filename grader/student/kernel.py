@@ -34,14 +34,16 @@ class LocalSubmission:
         self.call_timeout = call_timeout
 
     def call(self, name: str, *args, _timeout=None, **kwargs):
-        return self._plain(self._function(name)(*args, **kwargs))
+        return self._plain(self._function(name, _timeout)(*args, **kwargs))
 
     def call_with_inputs(self, name: str, *args, _timeout=None, **kwargs):
-        value = self._function(name)(*args, **kwargs)
+        value = self._function(name, _timeout)(*args, **kwargs)
         return self._plain(value), self._plain(list(args))
 
     def run(self, function, *args, _timeout=None, **kwargs):
-        call = _StudentCall(function, self.call_timeout)
+        code = getattr(function, "__code__", None)
+        shipped = frozenset({code.co_filename}) if code is not None else frozenset()
+        call = _StudentCall(function, _timeout or self.call_timeout, shipped)
         return self._plain(call(self.namespace, *args, **kwargs))
 
     def names(self) -> dict:
@@ -53,11 +55,11 @@ class LocalSubmission:
     def take_output(self) -> str:
         return ""
 
-    def _function(self, name: str):
+    def _function(self, name: str, timeout: float | None = None):
         function = self.namespace.get(name)
         if not callable(function):
             raise MissingName(name)
-        return _StudentCall(function, self.call_timeout)
+        return _StudentCall(function, timeout or self.call_timeout)
 
     @staticmethod
     def _plain(value):
@@ -73,8 +75,9 @@ class _StudentCall:
     """Calls student code within its time limit and reports its exceptions as the sandbox
     does."""
 
-    def __init__(self, function, timeout: float | None = None):
-        self.function, self.timeout = function, timeout
+    def __init__(self, function, timeout: float | None = None,
+                 shipped: frozenset[str] = frozenset()):
+        self.function, self.timeout, self.shipped = function, timeout, shipped
 
     def __call__(self, *args, **kwargs):
         try:
@@ -85,7 +88,8 @@ class _StudentCall:
         except Exception as error:
             from grader.sandbox.worker import describe_exception
 
-            raise StudentError(describe_exception(error, student_file=is_cell_file)) from None
+            raise StudentError(describe_exception(error, self.shipped,
+                                                  student_file=is_cell_file)) from None
 
 
 def is_cell_file(filename: str) -> bool:
@@ -161,6 +165,31 @@ def run_public_checks(question: str, namespace: dict, source: str,
         plugin = GradingPlugin(LocalSubmission(namespace, call_timeout), None, b"public checks",
                                only_public=True, only_question=question)
         return run_suite(tests, plugin)
+
+
+def checks_in_worker(namespace: dict, questions: list, source: str,
+                     call_timeout: float | None) -> list[dict]:
+    """``dlgrade check``'s public checks, run inside the sandbox's worker next to the
+    notebook's cells (shipped there by ``submission.run``): the checks a notebook carries are
+    code, and never run outside the sandbox. Results as plain data for the wire."""
+    from grader.core.plugin import GradingPlugin, HiddenSuiteError, run_suite
+
+    with tempfile.TemporaryDirectory(prefix="dlgrade-checks-") as folder:
+        tests = Path(folder)
+        (tests / "test_public.py").write_text(source)
+        plugin = GradingPlugin(LocalSubmission(namespace, call_timeout), None, b"public checks",
+                               only_public=True, questions=tuple(questions))
+        try:
+            results = run_suite(tests, plugin)
+        except HiddenSuiteError as error:
+            raise ChecksBroken(str(error).replace(f"the hidden suite in {tests} is broken",
+                                                  "they do not load")) from None
+        return [{"name": r.name, "question": r.question, "outcome": r.outcome,
+                 "message": r.message} for r in results]
+
+
+class ChecksBroken(Exception):
+    """The public checks themselves fail to load or run."""
 
 
 def check(question: str, namespace: dict, source: str) -> None:

@@ -78,8 +78,8 @@ def test_submit_catches_an_error_cell_and_an_unwritten_function(solved_gradcheck
                 cell["source"] = f'{head[0]}"""{head[1]}"""\n    raise NotImplementedError\n'
     problems = submit(_edit(solved_gradcheck, break_it))
     assert problems[0] == ("`relative_error` is not written yet: it still raises "
-                           "NotImplementedError: write its body, or leave it knowing its question "
-                           "scores 0")
+                           "NotImplementedError: write its body, or leave it knowing that what "
+                           "uses it loses its points")
     # The cell named as Jupyter shows it (by its first line: Jupyter numbers no cell).
     assert problems[1] == ('the cell starting "scores = {}" raised KeyError: \'q1\' (at line 2: '
                            'scores[\'q1\'] += 1): fix it so that Kernel > Restart and Run All '

@@ -110,11 +110,22 @@ def test_dlgrade_check_runs_a_notebooks_checks_with_the_core_alone(core, fixture
     assert "failed" in said_about(done.stdout, "q3"), done.stdout
 
 
-def test_dlgrade_run_grades_one_submission_with_the_core_alone(core, tmp_path):
+def test_dlgrade_run_with_the_core_alone_grades_what_it_can_grade_fairly(core, tmp_path):
+    """The core lacks scipy and matplotlib, which assignments allow by default: grading there
+    would take points from submissions that use them, so it refuses, saying what to install;
+    an assignment that allows numpy alone grades."""
     course = fixture_copy(tmp_path / "course", "toy", examples=False)
+    toy = course / "assignments" / "toy"
     write_notebook(tmp_path / "answer.ipynb", [CORRECT])
-    done = run(core, "run", course / "assignments" / "toy", "answer.ipynb", "--json",
-               cwd=tmp_path)
+    done = run(core, "run", toy, "answer.ipynb", "--json", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("dlgrade: error: toy allows scipy, matplotlib, which this Python "
+                           "does not have: submissions that use them would lose points here; "
+                           "install them (pip install scipy matplotlib, or \"dlgrade[grade]\" "
+                           "for numpy, scipy and matplotlib)\n")
+    config = toy / "assignment.yml"
+    config.write_text(config.read_text() + "imports: [numpy]\n")
+    done = run(core, "run", toy, "answer.ipynb", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["score"] == TOY_MAX
 

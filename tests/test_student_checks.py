@@ -147,7 +147,8 @@ def test_checks_placed_before_their_definitions_are_reported_by_plain_check(fixt
     assert done.returncode == 1
     assert "q3: its public check passed" in done.stdout  # every cell ran before the checks
     assert done.stdout.split("\n\n")[-1] == (
-        "Kernel > Restart and Run All would not give these results:\n"
+        "Run top to bottom, as Kernel > Restart and Run All and grading run it, the notebook "
+        "would not give these results:\n"
         '- the cell starting "grader.check("q3")" runs grader.check("q3") before '
         '`numerical_jacobian` is defined (the cell starting "def numerical_jacobian(f, x, '
         'h=1e-6):"): the check fails there; move the definition above it\n'
@@ -177,7 +178,8 @@ def test_an_import_grading_does_not_allow_is_named_in_one_sentence(fixture_cours
     done = run_dlgrade("check", path)
     assert note in done.stdout.splitlines()
     assert ("- the cell starting \"import torch\" raised ModuleNotFoundError: No module named "
-            "'torch' (at line 1: import torch)") in done.stdout.splitlines()
+            "'torch' (at line 1: import torch) (grading does not allow it: see the note above)"
+            ) in done.stdout.splitlines()
 
 
 def test_edited_checks_are_reported_never_run(fixture_course, tmp_path):

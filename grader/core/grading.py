@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import re
@@ -85,8 +86,32 @@ def fault_exit(error: Exception) -> int | None:
 
 def grade_and_render(assignment: str, path: Path, as_json: bool, zygote: Zygote) -> str:
     """What ``dlgrade run`` prints: one submission's result as JSON or as a summary."""
-    result = grade_submission(load_assignment(assignment), Path(path), zygote)
+    loaded = load_assignment(assignment)
+    require_allowed_modules(loaded)
+    result = grade_submission(loaded, Path(path), zygote)
     return json.dumps(result.to_dict(), indent=2) if as_json else render_summary(result)
+
+
+def require_allowed_modules(assignment: Assignment) -> None:
+    """Refuse to grade where a module the assignment allows is not installed: a submission
+    using it would lose points here, not where its checks passed."""
+    missing = [name for name in assignment.imports if not _importable(name)]
+    if missing:
+        raise AssignmentError(
+            f"{assignment.name} allows {', '.join(missing)}, which this Python does not have: "
+            f"submissions that use {'it' if len(missing) == 1 else 'them'} would lose points "
+            f"here; install {'it' if len(missing) == 1 else 'them'} (pip install "
+            f"{' '.join(missing)}, or \"dlgrade[grade]\" for numpy, scipy and matplotlib)")
+
+
+@functools.cache
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def preload(sandbox_started: bool) -> None:

@@ -81,6 +81,8 @@ def first_line(lines) -> str:
     """A cell's first line that is not blank, shortened: how a student finds the cell."""
     first = next((text.strip() for text in lines if text.strip()), "")
     first = first.removeprefix(NEUTRALISED)  # as the student wrote it
+    if first.startswith("# %%"):
+        first = first[2:]  # a cell magic whose body runs (%%time), as the student wrote it
     return first if len(first) <= 60 else first[:57] + "..."
 
 

@@ -19,6 +19,7 @@ from grader.core.settings import DEFAULT_IMPORTS
 from grader.sandbox.isolation import Limits
 from grader.student.notebook import (
     INIT_CALL,
+    MAX_NOTEBOOK,
     ChecksAltered,
     embedded_checks,
     from_metadata,
@@ -66,7 +67,7 @@ def find_checks(path: Path) -> PublicChecks:
                        if k in ("call_timeout", "cell_timeout", "submission_timeout")})
     required = [str(n) for n in about.get("required") or []]
     functions = dict(about.get("functions") or {})
-    imports = tuple(about.get("imports") or DEFAULT_IMPORTS)
+    imports = tuple(DEFAULT_IMPORTS if about.get("imports") is None else about["imports"])
     course = Path("assignments") / name / "tests" / "test_public.py"
     if re.fullmatch(r"[\w-]+", name) and course.is_file():
         from grader.core.settings import load_assignment
@@ -94,6 +95,8 @@ def find_checks(path: Path) -> PublicChecks:
 def _init_digest(path: Path) -> str | None:
     """The digest the notebook's first cell gives its checks, if it still has that line."""
     try:
+        if path.stat().st_size > MAX_NOTEBOOK:
+            return None
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         sources = ["".join(c["source"]) if isinstance(c["source"], list) else str(c["source"])
                    for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
@@ -177,7 +180,8 @@ def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | No
     lines += [f"Note: {note}." for note in import_problems(run.cells, checks.imports)]
     stops = run_all_problems(checks, run) if run_all else []
     if stops:
-        lines += ["", "Kernel > Restart and Run All would not give these results:",
+        lines += ["", "Run top to bottom, as Kernel > Restart and Run All and grading run it, "
+                      "the notebook would not give these results:",
                   *(f"- {stop}" for stop in stops)]
     return "\n".join(lines)
 
@@ -185,10 +189,20 @@ def render_checks(path: Path, checks: PublicChecks, run: Run, question: str | No
 def run_all_problems(checks: PublicChecks, run: Run) -> list[str]:
     """What fails when the notebook runs top to bottom: cells that raise or overrun, and
     checks placed before the functions they check."""
-    problems = [f"{_cell(run, cell)} {_within(run, cell, error)}" for cell, error in
-                run.cell_errors]
+    problems = [f"{_cell(run, cell)} {_within(run, cell, error)}{_missing(error, checks)}"
+                for cell, error in run.cell_errors]
     return problems + [f"{order}: the check fails there; move the definition above it"
                        for order in order_problems(checks, run)]
+
+
+def _missing(error: str, checks: PublicChecks) -> str:
+    """Why a module is missing: not installed here (grading has it), or not allowed."""
+    found = re.search(r"ModuleNotFoundError: No module named '(\w+)", error)
+    if not found:
+        return ""
+    if found.group(1) in checks.imports:
+        return f" (grading has it: pip install {found.group(1)})"
+    return " (grading does not allow it: see the note above)"
 
 
 def order_problems(checks: PublicChecks, run: Run) -> list[str]:
@@ -256,8 +270,8 @@ def submit_problems(path: Path, checks: PublicChecks, run: Run) -> list[str]:
         if name not in run.names:
             problems.append(f"`{name}` is not defined: define it with exactly this name (its "
                             f"cell may have been renamed, deleted or not run)")
-    problems += [f"{not_written(name)}: write its body, or leave it knowing its question "
-                 f"scores 0" for name in _stubs(run.cells, checks.required)]
+    problems += [f"{not_written(name)}: write its body, or leave it knowing that what uses it "
+                 f"loses its points" for name in _stubs(run.cells, checks.required)]
     for cell, error in run.cell_errors:
         first = error.splitlines()[0]
         if "did not finish" in first:
@@ -289,28 +303,28 @@ def _otter_file_names(path: Path) -> list[str]:
 
 
 def _stubs(cells: tuple[str, ...], required: list[str]) -> list[str]:
-    last: dict[str, bool] = {}
+    """The required functions, and methods of required classes, whose last definition is
+    still the skeleton's bare stub (``raise NotImplementedError``, no message of its own)."""
+    last: dict[str, list[str]] = {}
     for source in cells:
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in required:
-                last[node.name] = _is_stub(node)
-    return [name for name in required if last.get(name)]
+            if isinstance(node, ast.FunctionDef) and node.name in required:
+                last[node.name] = [node.name] if _is_stub(node) else []
+            elif isinstance(node, ast.ClassDef) and node.name in required:
+                last[node.name] = [f"{node.name}.{method.name}" for method in node.body
+                                   if isinstance(method, ast.FunctionDef) and _is_stub(method)]
+    return [stub for name in required for stub in last.get(name, [])]
 
 
-def _is_stub(node) -> bool:
-    bodies = [node] if isinstance(node, ast.FunctionDef) else \
-        [n for n in node.body if isinstance(n, ast.FunctionDef)]
-    for function in bodies:
-        body = [s for s in function.body if not (isinstance(s, ast.Expr) and
-                                                 isinstance(s.value, ast.Constant))]
-        if len(body) == 1 and isinstance(body[0], ast.Raise) and \
-                "NotImplementedError" in ast.unparse(body[0]):
-            return True
-    return False
+def _is_stub(function: ast.FunctionDef) -> bool:
+    body = [s for s in function.body if not (isinstance(s, ast.Expr) and
+                                             isinstance(s.value, ast.Constant))]
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and \
+        ast.unparse(body[0]) in ("raise NotImplementedError", "raise NotImplementedError()")
 
 
 def _huge_outputs(path: Path) -> list[str]:

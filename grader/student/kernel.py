@@ -94,7 +94,7 @@ class _StudentCall:
 
 def is_cell_file(filename: str) -> bool:
     """A file of a notebook cell, as IPython compiles them (or the sandbox's name for one)."""
-    if filename.startswith(("<ipython-input-", "<code cell ")):
+    if filename.startswith(("<ipython-input-", "<code cell ", "<timed exec>")):
         return True
     shell = _shell()
     compiler = getattr(shell, "compile", None)
@@ -252,6 +252,15 @@ def import_problems(sources, allowed) -> list[str]:
             f"fails when graded" for name in found]
 
 
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def explain_missing_modules(allowed, install: str) -> None:
     """In IPython, a cell that imports a module this Python lacks says in one sentence
     whether grading would have it, instead of a traceback."""
@@ -261,7 +270,8 @@ def explain_missing_modules(allowed, install: str) -> None:
 
     def handler(self, etype, value, tb, tb_offset=None):
         top = (getattr(value, "name", None) or "").split(".")[0]
-        if not top or top in sys.stdlib_module_names:
+        if not top or top in sys.stdlib_module_names or _installed(top):
+            # the package is here: a submodule's name is mistyped, Python's message says which
             return self.showtraceback((etype, value, tb), tb_offset=tb_offset)
         if top in ("dlgrade", "grader"):
             sentence = (f"dlgrade is not installed in this Python: run the notebook's first "

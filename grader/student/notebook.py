@@ -63,7 +63,8 @@ def from_metadata(about: dict, where: str, expected: str | None) -> CarriedCheck
                          [str(q) for q in about.get("questions") or []],
                          [str(n) for n in about.get("required") or []],
                          dict(about.get("functions") or {}), limits,
-                         tuple(about.get("imports") or CarriedChecks.imports),
+                         tuple(CarriedChecks.imports if about.get("imports") is None
+                               else about["imports"]),
                          str(about.get("install") or CarriedChecks.install), where)
 
 
@@ -190,8 +191,10 @@ class Notebook:
                 pass
         named = [os.environ.get("JPY_SESSION_NAME", ""),
                  str(_user_namespace().get("__vsc_ipynb_file__", ""))]
-        local = sorted(Path(".").glob("*.ipynb"), key=_age)[:MAX_SCANNED]
-        local.sort(key=lambda path: path.name != f"{self.assignment}.ipynb")
+        mine = Path(f"{self.assignment}.ipynb")
+        local = [mine] if mine.is_file() else []
+        local += sorted((p for p in Path(".").glob("*.ipynb") if p.name != mine.name),
+                        key=_age)[:MAX_SCANNED]
         seen = set()
         for path in [Path(name) for name in named if name.endswith(".ipynb")] + local:
             if path.resolve() not in seen:

@@ -164,3 +164,10 @@ def test_the_notebooks_first_cell_is_plumbing_never_run_at_grading(tmp_path):
     result = grade_json(write_notebook(tmp_path / "first.ipynb",
                                        [init, FORWARD, BACKWARD, 'grader.check("q1")']))
     assert (result["score"], result["message"]) == (TOY_MAX, None)
+
+
+def test_what_an_allowed_distribution_installs_beside_its_name_imports(tmp_path):
+    """matplotlib brings mpl_toolkits and pylab: allowing matplotlib allows them."""
+    cells = ["import pylab\nfrom mpl_toolkits.mplot3d import Axes3D\n" + FORWARD, BACKWARD]
+    result = grade_json(write_notebook(tmp_path / "plots.ipynb", cells))
+    assert (result["score"], result["message"]) == (TOY_MAX, None)

@@ -4,6 +4,8 @@ must say exactly what ``dlgrade check`` says, with the notebook alone in its fol
 
 import importlib.util
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -276,3 +278,62 @@ def test_vs_code_and_colab_say_which_notebook_runs(fixture_course, tmp_path, mon
     monkeypatch.setitem(sys.modules, "google.colab._message", colab._message)
     grader = module.Notebook("gradcheck", module.digest(PUBLIC))
     assert asked == ["get_ipynb"] and grader.checks.where == "this notebook"
+
+
+def test_a_cell_with_magics_is_named_as_written_in_both(fixture_course, tmp_path):
+    def magic(notebook):
+        for cell in notebook["cells"]:
+            if "def relative_error(" in "".join(cell["source"]):
+                cell["source"] = ("%matplotlib inline\ndef relative_error(a, b):\n"
+                                  "    return abs(a - b) / (abs(a) + abs(b))\n")
+
+    kernel, command, _ = in_both(alone(fixture_course, tmp_path, solved(), magic))
+    same_text(kernel["q4"], command["q4"])
+    assert command["q4"].endswith(
+        "your code raised ZeroDivisionError: float division by zero\n"
+        '      in relative_error (line 3 of the cell starting "%matplotlib inline"): return '
+        "abs(a - b) / (abs(a) + abs(b))"), command["q4"]
+
+
+WITHOUT_POSIX = """
+import ctypes, signal, sys
+for name in ("resource", "pwd", "grp", "fcntl", "termios"):
+    sys.modules[name] = None  # what Windows lacks
+del signal.setitimer  # and SIGALRM's timers
+
+
+class NoProcessLibrary(ctypes.CDLL):
+    def __init__(self, name, *args, **kwargs):
+        if name is None:
+            raise TypeError("Windows has no CDLL(None)")
+        super().__init__(name, *args, **kwargs)
+
+
+ctypes.CDLL = NoProcessLibrary
+import dlgrade
+from grader.student.kernel import run_public_checks
+
+namespace = {}
+exec(open(sys.argv[1]).read(), namespace)
+def loop(a, b):
+    while True:
+        pass
+namespace["relative_error"] = loop
+source = open(sys.argv[2]).read()
+for question in ("q1", "q4"):
+    for result in run_public_checks(question, namespace, source, 1):
+        print(question, result.outcome, result.message)
+"""
+
+
+def test_the_students_side_imports_and_times_out_without_posix(tmp_path):
+    """VS Code on Windows: no resource, fcntl or pwd module, no libc through CDLL(None), no
+    SIGALRM timers. ``import dlgrade`` works there and a looping call still stops."""
+    script = tmp_path / "windows.py"
+    script.write_text(WITHOUT_POSIX)
+    done = subprocess.run([sys.executable, str(script), str(FIXTURES / "solutions/gradcheck.py"),
+                           str(GRADCHECK / "tests" / "test_public.py")], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("q1 passed \nq4 failed your code did not finish in time (an "
+                           "infinite loop, or far too slow?)\n")

@@ -17,6 +17,7 @@ from grader.core.settings import (
     AssignmentError,
     allowed_text,
     course_secret,
+    importable_names,
     load_assignment,
 )
 from grader.sandbox import NotGraded, SandboxedSubmission, SandboxRefused, WorkerError, Zygote
@@ -144,7 +145,7 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         return ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
     submission = SandboxedSubmission(zygote, list(loaded.cells), assignment.limits,
                                      assignment.hidden_paths(), assignment.policy,
-                                     assignment.imports)
+                                     tuple(importable_names(assignment.imports)))
     try:
         try:
             submission.begin()
@@ -206,6 +207,6 @@ def _cell_summary(reports, cell_count: int, imports: tuple[str, ...] = ()) -> st
 def _import_hint(error: str, imports: tuple[str, ...]) -> str:
     """Why an import failed at grading, when the assignment does not allow the module."""
     missing = MISSING_MODULE.search(error)
-    if not missing or missing.group(1).split(".")[0] in imports:
+    if not missing or missing.group(1).split(".")[0] in importable_names(imports):
         return ""
     return f" (this assignment allows {allowed_text(imports)} only)"

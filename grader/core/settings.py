@@ -8,6 +8,7 @@ the defaults of ``Limits`` and ``Policy``. Errors name the file and the bad key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,14 @@ from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 
 CONFIG_FILE = "assignment.yml"
 KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox", "install",
-              "imports"}
+              "imports", "gradescope"}
 # What student code may import besides the standard library, unless assignment.yml says.
 DEFAULT_IMPORTS = ("numpy", "scipy", "matplotlib")
 DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
+# When Gradescope shows students the hidden tests' results (and so their total): Gradescope's
+# own visibility values. Public checks are always visible.
+HIDDEN_TESTS_SHOWN = ("after_published", "after_due_date")
+GRADESCOPE_KEYS = {"hidden_tests"}
 
 
 class AssignmentError(Exception):
@@ -40,6 +45,8 @@ class Assignment:
     required_level: str = DEFAULT_REQUIRED  # the sandbox level grading requires
     imports: tuple[str, ...] = DEFAULT_IMPORTS  # what student code may import (and stdlib)
     install: str = ""  # the notebook's first cell pip-installs this when dlgrade is missing
+    # Gradescope's visibility of hidden tests (gradescope.hidden_tests): HIDDEN_TESTS_SHOWN.
+    gradescope_hidden_tests: str = HIDDEN_TESTS_SHOWN[0]
 
     @property
     def policy(self) -> Policy:
@@ -94,8 +101,9 @@ def load_assignment(name_or_path: str) -> Assignment:
                               f"got {required!r}")
     imports = _imports(config.get("imports", list(DEFAULT_IMPORTS)), config_path)
     install = _string(config, "install", config_path, default=default_install())
+    hidden_tests = _gradescope(config.get("gradescope") or {}, config_path)
     return Assignment(name, folder, tests.resolve(), reference, limits, questions, required,
-                      imports, install)
+                      imports, install, hidden_tests)
 
 
 def default_install() -> str:
@@ -103,6 +111,28 @@ def default_install() -> str:
     from grader import __version__
 
     return f"dlgrade=={__version__}"
+
+
+# Top-level modules a distribution installs beside its own name (matplotlib brings
+# mpl_toolkits and pylab), for where the installed distributions cannot be asked.
+COMPANIONS = {"matplotlib": ("mpl_toolkits", "pylab")}
+
+
+@functools.cache
+def importable_names(allowed: tuple[str, ...]) -> frozenset[str]:
+    """The top-level modules student code may import: the allowed ones and the others their
+    distributions install."""
+    names = set(allowed)
+    names.update(companion for name in allowed for companion in COMPANIONS.get(name, ()))
+    try:
+        from importlib.metadata import packages_distributions
+
+        owners = packages_distributions()
+    except Exception:  # a broken installation's metadata: the names given and known ones
+        return frozenset(names)
+    distributions = {owner for name in allowed for owner in owners.get(name, ())}
+    names.update(module for module, of in owners.items() if distributions & set(of))
+    return frozenset(names)
 
 
 def allowed_text(allowed) -> str:
@@ -117,6 +147,22 @@ def _imports(value, where: Path) -> tuple[str, ...]:
         raise AssignmentError(f"{where}: imports must be a list of top-level module names "
                               f"(e.g. [numpy, scipy]), got {value!r}")
     return tuple(value)
+
+
+def _gradescope(value, where: Path) -> str:
+    """``gradescope: {hidden_tests: after_published}``: when hidden tests are shown."""
+    if not isinstance(value, dict):
+        raise AssignmentError(f"{where}: gradescope must be a mapping (e.g. "
+                              f"{{hidden_tests: after_published}}), got {value!r}")
+    for key in value:
+        if key not in GRADESCOPE_KEYS:
+            raise AssignmentError(f"{where}: unknown key 'gradescope.{key}' "
+                                  f"(known: {', '.join(sorted(GRADESCOPE_KEYS))})")
+    shown = value.get("hidden_tests", HIDDEN_TESTS_SHOWN[0])
+    if shown not in HIDDEN_TESTS_SHOWN:
+        raise AssignmentError(f"{where}: gradescope.hidden_tests must be one of "
+                              f"{', '.join(HIDDEN_TESTS_SHOWN)}, got {shown!r}")
+    return shown
 
 
 def _string(config: dict, key: str, where: Path, default: str) -> str:

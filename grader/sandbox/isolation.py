@@ -13,10 +13,14 @@ import ctypes
 import functools
 import os
 import platform
-import resource
 import signal
 import sys
 import tempfile
+
+try:
+    import resource
+except ImportError:  # not a POSIX system: no sandbox there, but the student's side imports
+    resource = None
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +46,10 @@ PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41}
 MS_REMOUNT, MNT_DETACH = 32, 2
 ROOT_MOUNTPOINT = Path(tempfile.gettempdir()) / ".dlgrade-root"  # each worker mounts its own
 
-_libc = ctypes.CDLL(None, use_errno=True)
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+except (OSError, TypeError):  # not a POSIX system: no sandbox there (Windows has no CDLL(None))
+    _libc = None
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,12 @@ ACCESS_FILE = (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE
 ACCESS_READ = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR
                | LANDLOCK_ACCESS_FS_EXECUTE)
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _syscall = _libc.syscall
+    _syscall.restype = ctypes.c_long
+except (OSError, TypeError, AttributeError):  # not POSIX: no sandbox there (nor CDLL(None))
+    _libc = _syscall = None
 
 
 class RulesetAttr(ctypes.Structure):

@@ -225,9 +225,12 @@ class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _syscall = _libc.syscall
+    _syscall.restype = ctypes.c_long
+except (OSError, TypeError, AttributeError):  # not POSIX: no sandbox there (nor CDLL(None))
+    _libc = _syscall = None
 
 
 def install(program: bytes, *, no_new_privs: bool = True) -> None:

@@ -56,18 +56,20 @@ def is_cell_file(filename: str) -> bool:
 
 
 def describe_exception(error: BaseException, shipped: frozenset[str] = frozenset(),
-                       student_file=is_cell_file) -> dict:
+                       student_file=is_cell_file, cell_lines=linecache.getlines) -> dict:
     """Type, message, the student-cell frames of ``error`` and where it was raised: in the
     student's code, or in code a test shipped (files in ``shipped``), as plain data.
-    ``student_file`` tells a cell's file name (in a Jupyter kernel, IPython's)."""
+    ``student_file`` tells a cell's file name, ``cell_lines`` gives the cell's lines as the
+    student wrote them (in a Jupyter kernel, IPython's)."""
     stack = traceback.extract_tb(error.__traceback__)
     frames = [f for f in stack if student_file(f.filename)]
     raised_in = next(("test" if f.filename in shipped else "student" for f in reversed(stack)
                       if f.filename in shipped or student_file(f.filename)), "student")
     if isinstance(error, SyntaxError) and student_file(error.filename or ""):
-        where = [cell_place(error.filename, error.lineno or 0, None, error.text)]
+        where = [cell_place(error.filename, error.lineno or 0, None, error.text, cell_lines)]
     else:
-        where = [cell_place(f.filename, f.lineno or 0, f.name, f.line) for f in frames[-5:]]
+        where = [cell_place(f.filename, f.lineno or 0, f.name, f.line, cell_lines)
+                 for f in frames[-5:]]
     try:
         message = str(error)
     except Exception:
@@ -86,10 +88,11 @@ def first_line(lines) -> str:
     return first if len(first) <= 60 else first[:57] + "..."
 
 
-def cell_place(filename: str, line: int, function: str | None, code: str | None) -> str:
+def cell_place(filename: str, line: int, function: str | None, code: str | None,
+               cell_lines=linecache.getlines) -> str:
     """Where in a cell, as a student finds it in Jupyter (which numbers no cell): the
     function, the line within the cell, and the cell's first line."""
-    first = first_line(linecache.getlines(filename))
+    first = first_line(cell_lines(filename))
     cell = f'line {line} of the cell starting "{first}"' if first else f"line {line} of a cell"
     place = f"in {function} ({cell})" if function and function != "<module>" else f"at {cell}"
     code = (code or "").strip()

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.core.settings import DEFAULT_IMPORTS
+from grader.core.settings import DEFAULT_IMPORTS, importable_names
 from grader.sandbox.isolation import Limits
 from grader.student.notebook import (
     INIT_CALL,
@@ -119,7 +119,7 @@ def run_notebook(path: Path, checks: PublicChecks, zygote) -> Run:
         return Run([], [], {}, False, str(error))
     cells = loaded.cells
     submission = SandboxedSubmission(zygote, list(cells), checks.limits, [],
-                                     imports=checks.imports)
+                                     imports=tuple(importable_names(checks.imports)))
     try:
         submission.begin()
         try:
@@ -200,7 +200,7 @@ def _missing(error: str, checks: PublicChecks) -> str:
     found = re.search(r"ModuleNotFoundError: No module named '(\w+)", error)
     if not found:
         return ""
-    if found.group(1) in checks.imports:
+    if found.group(1) in importable_names(tuple(checks.imports)):
         return f" (grading has it: pip install {found.group(1)})"
     return " (grading does not allow it: see the note above)"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import ctypes
+import linecache
 import signal
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from grader.core.settings import allowed_text
+from grader.core.settings import allowed_text, importable_names
 from grader.sandbox import MissingName, SandboxedSubmission, StudentError, WorkerTimeout, wire
 
 NOT_A_PROMISE = ("Passing the public checks does not promise full marks: hidden tests check "
@@ -88,8 +89,8 @@ class _StudentCall:
         except Exception as error:
             from grader.sandbox.worker import describe_exception
 
-            raise StudentError(describe_exception(error, self.shipped,
-                                                  student_file=is_cell_file)) from None
+            raise StudentError(describe_exception(error, self.shipped, is_cell_file,
+                                                  raw_cell_lines)) from None
 
 
 def is_cell_file(filename: str) -> bool:
@@ -99,6 +100,16 @@ def is_cell_file(filename: str) -> bool:
     shell = _shell()
     compiler = getattr(shell, "compile", None)
     return filename in (getattr(compiler, "_filename_map", None) or {})
+
+
+def raw_cell_lines(filename: str) -> list[str]:
+    """A cell's lines as the student typed them (IPython compiles its rewriting of magics)."""
+    shell = _shell()
+    number = (getattr(getattr(shell, "compile", None), "_filename_map", None) or {}).get(filename)
+    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    if isinstance(number, int) and raw is not None and 0 <= number < len(raw):
+        return raw[number].splitlines(True)
+    return linecache.getlines(filename)
 
 
 def _shell():
@@ -230,6 +241,7 @@ def summary(passing: int, questions: int) -> str:
 def import_problems(sources, allowed) -> list[str]:
     """A sentence per module the cells import that grading does not allow."""
     found: dict[str, None] = {}
+    permitted = importable_names(tuple(allowed))
     for source in sources:
         try:
             tree = ast.parse(source)
@@ -244,7 +256,7 @@ def import_problems(sources, allowed) -> list[str]:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top not in allowed and top not in sys.stdlib_module_names and \
+                if top not in permitted and top not in sys.stdlib_module_names and \
                         top not in PLUMBING:
                     found[top] = None
     return [f"the notebook imports {name}, which grading does not provide: this assignment "
@@ -276,7 +288,7 @@ def explain_missing_modules(allowed, install: str) -> None:
         if top in ("dlgrade", "grader"):
             sentence = (f"dlgrade is not installed in this Python: run the notebook's first "
                         f"cell, or %pip install \"{install}\" in a cell")
-        elif top in allowed:
+        elif top in importable_names(tuple(allowed)):
             sentence = (f"{top} is not installed in this Python (grading has it): run "
                         f"%pip install {top} in a cell, then run this cell again")
         else:

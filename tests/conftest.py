@@ -100,9 +100,10 @@ def _outer_limits():
 def run_dlgrade(*args: str | Path, timeout: float = OUTER_TIMEOUT,
                 env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real ``dlgrade`` command; kill its whole session if it overruns. It runs in
-    ``cwd``, by default an empty folder: the checkout is a course folder, whose assignments a
-    command would find by name (``dlgrade check`` prefers a course's own checks)."""
-    if cwd is None:
+    ``cwd``, by default this process's working folder, unless that is the checkout: a course
+    folder, whose assignments a command would find by name (``dlgrade check`` prefers a
+    course's own checks); then in an empty folder."""
+    if cwd is None and Path.cwd().resolve() == COURSE:
         cwd = Path(tempfile.gettempdir()) / f"dlgrade-tests-{os.getpid()}"
         cwd.mkdir(exist_ok=True)
     process = subprocess.Popen([DLGRADE, *map(str, args)], cwd=cwd,

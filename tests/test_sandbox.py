@@ -2,12 +2,14 @@
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import FIXTURES, TOY
 
+import grader
 from grader.sandbox import (
     Limits,
     SandboxedSubmission,
@@ -60,14 +62,22 @@ def test_each_worker_runs_as_an_unprivileged_uid_of_its_own(zygote):
 
 
 def test_only_system_folders_and_python_are_visible(zygote):
+    """The system's folders, Python, and the grader package itself (public code: an editable
+    install keeps it in its checkout, here a course folder, of which nothing else shows)."""
+    package = Path(grader.__file__).resolve().parent
     code = """
 import os
-result = [sorted(os.listdir("/")), os.path.exists(%r), os.path.exists(%r)]
-""" % (str(FIXTURES / "solutions" / "toy.py"), str(TOY / "tests"))
-    top, reference_seen, tests_seen = probe(zygote, code)
+result = [sorted(os.listdir("/")), os.path.exists(%r), os.path.exists(%r),
+          sorted(os.listdir(%r)), os.path.isdir(%r)]
+""" % (str(FIXTURES / "solutions" / "toy.py"), str(TOY / "tests"), str(package.parent),
+       str(package / "sandbox"))
+    top, reference_seen, tests_seen, beside_package, package_seen = probe(zygote, code)
     assert set(top) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root",
-                        "sbin", "tmp", "usr", "var"}
+                        "sbin", "tmp", "usr", "var", package.parts[1]}
     assert (reference_seen, tests_seen) == (False, False)
+    assert package_seen
+    if not package.is_relative_to(sys.prefix):  # an editable install: its checkout stays hidden
+        assert beside_package == ["grader"], beside_package
 
 
 def test_hidden_paths_inside_visible_folders_show_nothing(zygote):

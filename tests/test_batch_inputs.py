@@ -153,7 +153,7 @@ def test_the_rest_of_the_batch_gets_its_honest_scores(links):
     assert total["carol"] == WRONG_SCORE
     assert _result(out, "carol")["submission"].endswith("carol/hw.ipynb")
     page = (out / "report.html").read_text()
-    assert "carol/zz-solution.ipynb" in page.split("superseded")[-1]
+    assert "carol/zz-solution.ipynb" in page.split("Other files, not graded")[-1]
     # Python nested beyond the parser's limits: the cell fails, the rest still runs.
     for student in ("deep_python", "brackets"):
         result = _result(out, student)
@@ -364,3 +364,30 @@ def test_the_flag_list_is_bounded_however_much_a_submission_holds(tmp_path):
     assert suspicious(["x = " + "-" * 100_000 + "1"]) == \
         ["code too deeply nested to be read for this list (code cell 1)"]
     assert suspicious(["[" * 100_000, "(" * 500 + ")" * 500, "\ud800 = 1"]) == []
+
+
+def test_a_jupyterhub_home_is_graded_on_the_assignments_notebook(tmp_path):
+    """A folder per student holding the assignment's notebook beside newer scratch notebooks
+    (a course JupyterHub's homes, nbgrader's layout): the notebook named after the assignment
+    is graded, whatever is newer; the report says which file each student was graded on and
+    lists the others."""
+    inbox = tmp_path / "home"
+    for student in ("ada", "bo"):
+        (inbox / student).mkdir(parents=True)
+    write_notebook(inbox / "ada" / "toy.ipynb", [FORWARD + "\n" + BACKWARD])
+    write_notebook(inbox / "ada" / "scratch.ipynb", ["x = 1"])
+    write_notebook(inbox / "ada" / "Untitled.ipynb", [FORWARD + "\n" + WRONG_BACKWARD])
+    os.utime(inbox / "ada" / "toy.ipynb", (1_000, 1_000))  # the oldest of the three
+    write_notebook(inbox / "bo" / "Untitled.ipynb", [FORWARD + "\n" + WRONG_BACKWARD])
+    out = tmp_path / "out"
+    done = run_dlgrade("grade", TOY, inbox, "-o", out)
+    assert done.returncode == 0, done.stderr
+    assert "(2 older submissions superseded)" in done.stdout
+    total = {name: float(row["total"]) for name, row in _gradebook(out).items()}
+    assert total == {"ada": TOY_MAX, "bo": WRONG_SCORE}
+    assert _result(out, "ada")["submission"].endswith("ada/toy.ipynb")
+    page = html.unescape((out / "report.html").read_text())
+    graded, others = page.split("Other files, not graded")
+    assert "home/ada/toy.ipynb" in graded and "home/bo/Untitled.ipynb" in graded
+    assert sorted(re.findall(r"<td>([^<]*)</td><td>ada</td>", others)) == [
+        f"{inbox}/ada/Untitled.ipynb", f"{inbox}/ada/scratch.ipynb"]

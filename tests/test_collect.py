@@ -94,3 +94,16 @@ def test_same_student_from_two_paths_is_one_row_and_stems_stay_distinct(tmp_path
 def test_a_missing_path_is_an_error(tmp_path):
     with pytest.raises(CollectionError, match="no such file or folder"):
         collect([str(tmp_path / "nope")], tmp_path / "scratch")
+
+
+def test_in_a_student_folder_the_assignments_notebook_wins(tmp_path):
+    inbox = tmp_path / "inbox"
+    _touch(inbox / "fay" / "GradCheck.ipynb", mtime=1_000)
+    _touch(inbox / "fay" / "scratch.ipynb", mtime=2_000)
+    _touch(inbox / "gil" / "scratch.ipynb", mtime=1_000)
+    _touch(inbox / "gil" / "gradcheck.py", mtime=2_000)  # named, but a notebook is not there
+    collection = collect([str(inbox)], tmp_path / "scratch", assignment="gradcheck")
+    assert _chosen(collection) == {"fay": f"{inbox}/fay/GradCheck.ipynb",
+                                   "gil": f"{inbox}/gil/gradcheck.py"}
+    assert _chosen(collect([str(inbox)], tmp_path / "s2")) == {
+        "fay": f"{inbox}/fay/scratch.ipynb", "gil": f"{inbox}/gil/scratch.ipynb"}

@@ -52,7 +52,7 @@ def grade_batch(options: Options, say=print) -> int:
     runner = (DaskRunner(options.scheduler) if options.scheduler
               else LocalRunner(options.jobs))  # started before the secret is read
     with runner, tempfile.TemporaryDirectory(prefix="dlgrade-batch-") as scratch:
-        collection = collect(options.paths, Path(scratch), options.pattern)
+        collection = collect(options.paths, Path(scratch), options.pattern, assignment.name)
         if not collection.submissions:
             raise AssignmentError("no submissions found in " + ", ".join(options.paths))
         bundle = assignment_bundle(assignment)

@@ -7,8 +7,9 @@ The rules (README, "Grading a class"):
 - a zip is read like a folder (one top-level folder holding everything is looked through);
 - a student with several submissions is graded on the latest: the highest ``attempt`` of
   ``--pattern``, then the newest modification time (a zip entry's date), then the last name;
-  inside a student's folder, notebooks are preferred to ``.py`` files, and those to anything
-  else. The older ones are listed in the report, never silently dropped.
+  inside a student's folder, the file named after the assignment (``gradcheck.ipynb``) wins
+  over scratch notebooks, notebooks are preferred to ``.py`` files, and those to anything
+  else. The others are listed in the report, never silently dropped.
 Hidden files, ``__MACOSX``, ``.ipynb_checkpoints`` and ``__pycache__`` are not submissions.
 """
 
@@ -84,7 +85,8 @@ class _StandIns:
         return path
 
 
-def collect(paths: list[str], scratch: Path, pattern: str | None = None) -> Collection:
+def collect(paths: list[str], scratch: Path, pattern: str | None = None,
+            assignment: str | None = None) -> Collection:
     """Resolve the command line's paths into one submission per student.
 
     Symbolic links are never followed below what the command line names: a link in a given
@@ -121,7 +123,7 @@ def collect(paths: list[str], scratch: Path, pattern: str | None = None) -> Coll
         else:
             candidates.append(_refused(path, str(given), matcher, stand_ins, "special",
                                        info.st_mtime))
-    return _latest(candidates)
+    return _latest(candidates, assignment)
 
 
 def _compile(pattern: str | None):
@@ -230,7 +232,7 @@ def _relative(path: Path, folder: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
-def _latest(candidates: list[_Candidate]) -> Collection:
+def _latest(candidates: list[_Candidate], assignment: str | None = None) -> Collection:
     by_student: dict[str, list[_Candidate]] = {}
     for candidate in candidates:
         by_student.setdefault(candidate.student, []).append(candidate)
@@ -238,13 +240,19 @@ def _latest(candidates: list[_Candidate]) -> Collection:
     stems: set[str] = set()
     for student in sorted(by_student):
         ordered = sorted(by_student[student],
-                         key=lambda c: (not c.refused, c.preference, c.attempt, c.mtime,
-                                        c.source))
+                         key=lambda c: (not c.refused, _named(c, assignment), c.preference,
+                                        c.attempt, c.mtime, c.source))
         chosen = ordered[-1]
         stem = _unique_stem(student, stems)
         collection.submissions.append(Submission(stem, chosen.path, chosen.source))
         collection.superseded += [(c.source, stem) for c in ordered[:-1]]
     return collection
+
+
+def _named(candidate: _Candidate, assignment: str | None) -> bool:
+    """A file named after the assignment (``gradcheck.ipynb``): the one a student hands in."""
+    name = PurePosixPath(candidate.source.replace(":", "/")).stem
+    return assignment is not None and name.casefold() == assignment.casefold()
 
 
 def _unique_stem(student: str, taken: set[str]) -> str:

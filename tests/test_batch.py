@@ -217,7 +217,7 @@ def test_report_has_plots_and_lists_who_needs_a_human_look(graded):
     assert "replaces np.testing.assert_allclose" in look
     assert "opens &#39;solutions/gradcheck.py&#39;" in look
     assert ">correct_01</a>" not in look
-    assert "superseded" in page and "attempt.ipynb" in page
+    assert "Other files, not graded" in page and "attempt.ipynb" in page
     # What a submission says is text, never markup, in every page a TA or student opens.
     for text in (page, (graded / "feedback" / "html_injection.html").read_text()):
         assert "<script>" not in text and "&lt;script&gt;alert(1)" in text
@@ -237,12 +237,22 @@ def test_otter_layout_gradebook(graded):
 
 
 def test_summary_counts_and_a_second_run_grades_nothing(graded, course, submissions):
+    class_files = ("gradebook.csv", "final_grades.csv", "report.html")
+    stamps = {name: (graded / name).stat().st_mtime_ns for name in class_files}
     again = grade(course, submissions, graded)
     assert again.returncode == 0, again.stderr
     assert "nothing to grade: all 68 submissions are up to date" in again.stdout
     assert "68 submissions: 60 graded, 7 errors, 1 timeouts (0 graded in this run)" in \
         again.stdout
     assert "slowest: whole_budget_used" in again.stdout
+    # Nothing they show changed: the gradebooks and the report are not rebuilt.
+    assert again.stdout.splitlines()[-1].startswith("up to date, unchanged: ")
+    assert {name: (graded / name).stat().st_mtime_ns for name in class_files} == stamps
+    # One of them gone: it is written again.
+    (graded / "report.html").unlink()
+    third = grade(course, submissions, graded)
+    assert third.stdout.splitlines()[-1].startswith("wrote ") and \
+        (graded / "report.html").is_file()
 
 
 # ---------------------------------------------------------------- resuming

@@ -10,6 +10,7 @@ state files of exactly the submissions given, once the batch is complete.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from dataclasses import dataclass
@@ -83,9 +84,38 @@ def grade_batch(options: Options, say=print) -> int:
                 return 130
             progress.close()
         records = {s.student: stored(out, s.student) for s in collection.submissions}
-        outputs.write_class_files(out, assignment, collection, records)
-        say(outputs.summary(out, collection, records, graded_now=len(todo)))
+        shown = class_files_key(base, collection, records)
+        rewritten = bool(todo) or stored_class_files_key(out) != shown or not all(
+            (out / name).is_file() for name in outputs.CLASS_FILES)
+        if rewritten:
+            outputs.write_class_files(out, assignment, collection, records)
+            write_atomically(out / STATE / CLASS_FILES_KEY, shown + "\n")
+        say(outputs.summary(out, collection, records, graded_now=len(todo),
+                            rewritten=rewritten))
     return 0
+
+
+CLASS_FILES_KEY = "class-files.key"  # in the state folder: what the class files show
+
+
+def class_files_key(base: str, collection: Collection, records: dict) -> str:
+    """Everything the gradebooks and the report show, hashed: the grading key (assignment,
+    grader, secret), the results, which file each student was graded on, the others, and the
+    report's templates. A re-run that changes none of it rewrites none of them."""
+    digest = hashlib.sha256(base.encode())
+    digest.update(json.dumps([[s.student, s.source] for s in collection.submissions]).encode())
+    digest.update(json.dumps(collection.superseded).encode())
+    digest.update(json.dumps(records, sort_keys=True, default=str).encode())
+    for template in sorted((Path(__file__).parent / "templates").glob("*")):
+        digest.update(template.read_bytes())
+    return digest.hexdigest()
+
+
+def stored_class_files_key(out: Path) -> str | None:
+    try:
+        return (out / STATE / CLASS_FILES_KEY).read_text().strip()
+    except OSError:
+        return None
 
 
 def _plan(collection: Collection, todo: list[Submission], runner) -> str:

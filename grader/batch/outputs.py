@@ -333,7 +333,8 @@ class Progress:
             self.bar = None
 
 
-def summary(out: Path, collection: Collection, records: dict, graded_now: int) -> str:
+def summary(out: Path, collection: Collection, records: dict, graded_now: int,
+            rewritten: bool = True) -> str:
     results = [r["result"] for r in records.values()]
     totals = [r["score"] for r in results]
     counts, maximum = _class_figures(results)
@@ -347,8 +348,9 @@ def summary(out: Path, collection: Collection, records: dict, graded_now: int) -
                                      for s, r in slowest)]
     if look:
         lines.append(f"needs a human look: {look} (listed in the report)")
-    lines.append(f"wrote {out}/gradebook.csv, {out}/final_grades.csv, {out}/results/, "
-                 f"{out}/feedback/ and {out}/report.html")
+    files = (f"{out}/gradebook.csv, {out}/final_grades.csv, {out}/results/, {out}/feedback/ "
+             f"and {out}/report.html")
+    lines.append(f"wrote {files}" if rewritten else f"up to date, unchanged: {files}")
     return "\n".join(lines)
 
 

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--check", action="store_true",
                          help="run every gate but write nothing; exit 1 if a gate fails or a "
                               "committed generated file is out of date")
+    publish.add_argument("--gradescope", action="store_true",
+                         help="also write dist/NAME-gradescope.zip, an autograder for "
+                              "Gradescope that installs dlgrade with pip and grades without "
+                              "Otter")
     publish.add_argument("--draws", type=int, default=GATE_DRAWS, metavar="N",
                          help="grade the reference and every example under N draws of the "
                               f"hidden inputs (default {GATE_DRAWS})")
@@ -121,6 +125,7 @@ def command_run(args, zygote) -> int:
 def command_grade(args, zygote) -> int:
     from grader.batch import Options, grade_batch
     from grader.batch.collect import CollectionError
+    from grader.core.grading import require_allowed_modules
     from grader.core.settings import load_assignment
     from grader.sandbox import probe
 
@@ -128,6 +133,9 @@ def command_grade(args, zygote) -> int:
     zygote.close()  # a batch grades in its own processes, each with its own sandbox
     assignment = load_assignment(args.assignment)
     sandbox = assignment.policy.check(sandbox)
+    import grader.batch.outputs  # noqa: F401  (without the grading extras, say so first)
+
+    require_allowed_modules(assignment)
     options = Options(assignment, args.paths, args.out, args.jobs, args.force, args.scheduler,
                       args.pattern, sandbox)
     try:
@@ -199,7 +207,8 @@ def command_publish(args, zygote) -> int:
     failed = False
     for name in names:
         assignment = load_assignment(name)
-        report = publish(assignment, write=not args.check, draws=args.draws)
+        report = publish(assignment, write=not args.check, draws=args.draws,
+                         gradescope=args.gradescope)
         print(f"{assignment.name}:\n{report.render()}")
         if report.problems:
             print(f"{assignment.name}: NOT {'publishable' if args.check else 'published'}: "
@@ -208,8 +217,10 @@ def command_publish(args, zygote) -> int:
         elif args.check:
             print(f"{assignment.name}: every gate passes; generated files are up to date")
         else:
-            print(f"{assignment.name}: published student_template/{assignment.name}/ and "
-                  f"dist/{assignment.name}-autograder.zip")
+            written = [f"student_template/{assignment.name}/",
+                       f"dist/{assignment.name}-autograder.zip",
+                       *([f"dist/{assignment.name}-gradescope.zip"] if args.gradescope else [])]
+            print(f"{assignment.name}: published {', '.join(written[:-1])} and {written[-1]}")
     return 1 if failed else 0
 
 

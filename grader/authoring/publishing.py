@@ -2,8 +2,9 @@
 gates that must all pass before anything is written.
 
 Outputs, relative to the course folder (the parent of ``assignments/``):
-``student_template/NAME/NAME.ipynb``, ``student_template/NAME/tests/qN.py`` (committed) and
-``dist/NAME-autograder.zip`` (built, not committed).
+``student_template/NAME/NAME.ipynb``, ``student_template/NAME/tests/qN.py`` (committed),
+``dist/NAME-autograder.zip`` and, when asked, ``dist/NAME-gradescope.zip`` (built, not
+committed).
 """
 
 from __future__ import annotations
@@ -104,12 +105,18 @@ def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
     return nbformat.writes(build_notebook(cells, assignment.name, about)).encode() + b"\n"
 
 
-def render(assignment: Assignment) -> dict[str, bytes]:
-    """Every output of publishing, by path relative to the course folder."""
+def render(assignment: Assignment, gradescope: bool = False) -> dict[str, bytes]:
+    """Every output of publishing, by path relative to the course folder; with
+    ``gradescope``, also the native Gradescope autograder (grader.platforms.gradescope)."""
     from grader.platforms.otter import autograder_zip
 
-    return {**student_files(assignment),
-            f"dist/{assignment.name}-autograder.zip": autograder_zip(assignment)}
+    outputs = {**student_files(assignment),
+               f"dist/{assignment.name}-autograder.zip": autograder_zip(assignment)}
+    if gradescope:
+        from grader.platforms.gradescope import gradescope_zip
+
+        outputs[f"dist/{assignment.name}-gradescope.zip"] = gradescope_zip(assignment)
+    return outputs
 
 
 def out_of_date(assignment: Assignment) -> list[str]:
@@ -119,12 +126,14 @@ def out_of_date(assignment: Assignment) -> list[str]:
             if not (root / path).is_file() or (root / path).read_bytes() != data]
 
 
-def publish(assignment: Assignment, write: bool = True, draws: int = GATE_DRAWS) -> Report:
+def publish(assignment: Assignment, write: bool = True, draws: int = GATE_DRAWS,
+            gradescope: bool = False) -> Report:
     """Render, run every gate, and write the outputs only if all of them pass (and ``write``);
-    without ``write``, committed outputs that differ from the render fail too."""
+    without ``write``, committed outputs that differ from the render fail too. ``gradescope``
+    adds the native Gradescope zip to the outputs."""
     report = Report()
-    outputs = render(assignment)
-    if render(assignment) == outputs:
+    outputs = render(assignment, gradescope)
+    if render(assignment, gradescope) == outputs:
         report.passed("publishing twice gives byte-identical outputs")
     else:
         report.failed("publishing twice gave different outputs")

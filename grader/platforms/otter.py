@@ -76,7 +76,11 @@ def autograder_zip(assignment: Assignment) -> bytes:
         # The secret is not in otter_config.json, which Otter reads into its own memory (and so
         # into every process forked from it) before any plugin runs: see SECRET_IN_ZIP.
         plugin_config = {"assignment": assignment.name}
-        config = {"lang": "python", "show_stdout": False, "show_hidden": False,
+        # show_hidden: Otter marks each question's entry after_published, not hidden, so
+        # students see per-question scores once grades are published (the plugin makes that
+        # after_due_date where assignment.yml's gradescope.hidden_tests says so); hidden
+        # checks' messages never name their inputs (_question_file).
+        config = {"lang": "python", "show_stdout": False, "show_hidden": True,
                   "plugins": [{PLUGIN: plugin_config}]}
         (staging / "otter_config.json").write_text(json.dumps(config, indent=2))
         cwd = os.getcwd()
@@ -180,10 +184,29 @@ class DlgradePlugin(AbstractOtterPlugin):
             self.zygote.close()
         results.results = {question: _question_file(question, result)
                            for question in result.questions}
+        if self.assignment.gradescope_hidden_tests != "after_published":
+            results.to_gradescope_dict = _ShownAfter(results,
+                                                     self.assignment.gradescope_hidden_tests)
         sandbox = sandbox_line(result.sandbox) if result.sandbox else None
         results.set_output("\n".join(filter(None, [result.message, sandbox])))
         print(f"dlgrade: {result.status}, {result.score:g} / {result.max_score:g}",
               file=sys.stderr)
+
+
+class _ShownAfter:
+    """``GradingResults.to_gradescope_dict`` with the entries Otter marks ``after_published``
+    (``show_hidden``) marked ``visibility`` instead: Otter knows no other. Module-level, so
+    that Otter can still pickle the results (results.pkl) with it attached."""
+
+    def __init__(self, results, visibility: str):
+        self.results, self.visibility = results, visibility
+
+    def __call__(self, ag_config) -> dict:
+        output = type(self.results).to_gradescope_dict(self.results, ag_config)
+        for test in output.get("tests", []):
+            if test.get("visibility") == "after_published":
+                test["visibility"] = self.visibility
+        return output
 
 
 def _shadowed(files: Path, submitted: Path) -> list[str]:

@@ -215,3 +215,19 @@ def test_a_bug_that_loses_points_on_every_draw_publishes(tmp_path):
     assert done.returncode == 0, done.stdout
     assert ("ok    bug_abs_in_gradient.ipynb: 2 / 5 over 20 draws (q1: 2 / 5), as expected "
             "(loses q1) on every draw") in done.stdout
+
+
+def test_an_assignment_without_a_handout_or_public_checks_is_named_not_a_traceback(tmp_path):
+    course = fixture_copy(tmp_path / "course", "toy", examples=False)
+    done = publish(course, "toy")
+    handout = course / "assignments" / "toy" / "handout.md"
+    assert (done.returncode, done.stderr) == (2, (
+        f"dlgrade: error: {handout}: missing: publishing writes the student notebook from the "
+        f"handout (the narrative and the notebook's cells); `dlgrade new NAME` shows one\n"))
+    handout.write_text("# Toy\n\n<!-- skeleton: affine -->\n\n<!-- check: q1 -->\n")
+    done = publish(course, "toy")
+    public = course / "assignments" / "toy" / "tests" / "test_public.py"
+    assert (done.returncode, done.stderr) == (2, (
+        f"dlgrade: error: {public}: missing: publishing writes the student notebook from the "
+        f"public checks (tests students run in their notebook); `dlgrade new NAME` shows "
+        f"one\n"))

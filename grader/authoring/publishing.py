@@ -38,7 +38,7 @@ from grader.authoring.handout import (
     question_functions,
     required_names,
 )
-from grader.core.settings import Assignment
+from grader.core.settings import Assignment, AssignmentError
 from grader.student.notebook import digest
 
 HANDOUT = "handout.md"
@@ -65,6 +65,19 @@ class Report:
         return "\n".join(self.lines)
 
 
+def _source(path: Path) -> str:
+    """A file publishing needs, or an instructor's error naming it."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        what = ("the handout (the narrative and the notebook's cells)" if path.name == HANDOUT
+                else "the public checks (tests students run in their notebook)")
+        raise AssignmentError(f"{path}: missing: publishing writes the student notebook from "
+                              f"{what}; `dlgrade new NAME` shows one") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise AssignmentError(f"{path}: cannot be read ({error})") from None
+
+
 def course_folder(assignment: Assignment) -> Path:
     parent = assignment.folder.parent
     return parent.parent if parent.name == "assignments" else parent
@@ -74,8 +87,8 @@ def student_files(assignment: Assignment) -> dict[str, bytes]:
     """The committed outputs: the student notebook and one check file per question."""
     from grader.platforms.otter import check_file
 
-    blocks = parse_handout((assignment.folder / HANDOUT).read_text())
-    public = (assignment.tests / PUBLIC_FILE).read_text()
+    blocks = parse_handout(_source(assignment.folder / HANDOUT))
+    public = _source(assignment.tests / PUBLIC_FILE)
     base = f"student_template/{assignment.name}"
     files = {f"{base}/{assignment.name}.ipynb": _notebook(assignment, blocks, solved=False)}
     for question in checked_questions(blocks):
@@ -85,12 +98,12 @@ def student_files(assignment: Assignment) -> dict[str, bytes]:
 
 def solved_notebook(assignment: Assignment) -> bytes:
     """The student notebook with the reference's functions filled in (for the gates)."""
-    return _notebook(assignment, parse_handout((assignment.folder / HANDOUT).read_text()),
+    return _notebook(assignment, parse_handout(_source(assignment.folder / HANDOUT)),
                      solved=True)
 
 
 def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
-    public = (assignment.tests / PUBLIC_FILE).read_text()
+    public = _source(assignment.tests / PUBLIC_FILE)
     init = INIT_CELL.format(install=assignment.install, name=assignment.name,
                             digest=digest(public))
     cells = notebook_cells(blocks, assignment.reference.read_text(), init, solved=solved)
@@ -184,7 +197,7 @@ def secret_lines(assignment: Assignment) -> dict[str, str]:
             body = node.body[1:] if has_docstring(node) and len(node.body) > 1 else node.body
             for line in lines[body[0].lineno - 1:node.end_lineno]:
                 secrets[line.strip()] = f"the reference's {node.name}"
-    public = (assignment.tests / PUBLIC_FILE).read_text().splitlines()
+    public = _source(assignment.tests / PUBLIC_FILE).splitlines()
     for path in sorted(assignment.tests.glob("*.py")):
         if path.name != PUBLIC_FILE:
             for line in path.read_text().splitlines():
@@ -198,7 +211,7 @@ def secret_lines(assignment: Assignment) -> dict[str, str]:
 def check_no_leaks(assignment: Assignment, outputs: dict[str, bytes], report: Report) -> None:
     """Neither the student notebook nor the public checks contain a secret line."""
     secrets = secret_lines(assignment)
-    shipped = {"the public checks": (assignment.tests / PUBLIC_FILE).read_text()}
+    shipped = {"the public checks": _source(assignment.tests / PUBLIC_FILE)}
     for path, data in outputs.items():
         if path.endswith(".ipynb"):
             cells = json.loads(data)["cells"]

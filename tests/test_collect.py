@@ -107,3 +107,16 @@ def test_in_a_student_folder_the_assignments_notebook_wins(tmp_path):
                                    "gil": f"{inbox}/gil/gradcheck.py"}
     assert _chosen(collect([str(inbox)], tmp_path / "s2")) == {
         "fay": f"{inbox}/fay/scratch.ipynb", "gil": f"{inbox}/gil/scratch.ipynb"}
+
+
+def test_a_browsers_second_download_is_the_same_students_later_attempt(tmp_path):
+    inbox = tmp_path / "inbox"
+    _touch(inbox / "frank.ipynb", mtime=2_000)
+    _touch(inbox / "frank (1).ipynb", mtime=1_000)  # copied back in an older order
+    _touch(inbox / "frank (2).py", mtime=3_000)
+    _touch(inbox / "gwen (draft).ipynb")
+    collection = collect([str(inbox)], tmp_path / "scratch")
+    assert _chosen(collection) == {"frank": f"{inbox}/frank (1).ipynb",
+                                   "gwen _draft_": f"{inbox}/gwen (draft).ipynb"}
+    assert sorted(collection.superseded) == [(f"{inbox}/frank (2).py", "frank"),
+                                             (f"{inbox}/frank.ipynb", "frank")]

@@ -6,7 +6,8 @@ The rules (README, "Grading a class"):
 - a sub-folder is one student (the folder's name), whatever files it holds;
 - a zip is read like a folder (one top-level folder holding everything is looked through);
 - a student with several submissions is graded on the latest: the highest ``attempt`` of
-  ``--pattern``, then the newest modification time (a zip entry's date), then the last name;
+  ``--pattern`` (without one, ``frank (1).ipynb``, a browser's second download, is attempt 1
+  of ``frank``), then the newest modification time (a zip entry's date), then the last name;
   inside a student's folder, the file named after the assignment (``gradcheck.ipynb``) wins
   over scratch notebooks, notebooks are preferred to ``.py`` files, and those to anything
   else. The others are listed in the report, never silently dropped.
@@ -28,6 +29,8 @@ from grader.core.loading import refusal
 from grader.core.text import clean, terminal
 
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
+# A browser's second download of a file: ``frank (1).ipynb`` is frank's, a later attempt.
+DUPLICATE = re.compile(r"(.+?) \((\d{1,3})\)")
 SKIPPED_FILES = {"Thumbs.db", "desktop.ini"}
 PREFERENCE = {".ipynb": 2, ".py": 1}
 # A zip entry is extracted up to this many bytes: enough for the loader to call it too large.
@@ -148,6 +151,8 @@ def _file(path: Path, source: str, matcher, mtime: float | None = None,
         stem = found.group("student")
         if "attempt" in matcher.groupindex and found.group("attempt"):
             attempt = int(found.group("attempt"))
+    elif not matcher and (copy := DUPLICATE.fullmatch(stem)):
+        stem, attempt = copy.group(1), int(copy.group(2))
     return _Candidate(stem, path, clean(source, SOURCE_LIMIT), attempt,
                       path.lstat().st_mtime if mtime is None else mtime,
                       PREFERENCE.get(PurePosixPath(name).suffix.lower(), 0))

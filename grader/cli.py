@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grading processes on this machine (default: the number of cores)")
     grade.add_argument("--force", action="store_true",
                        help="grade every submission again, even those up to date")
+    grade.add_argument("--only", metavar="STUDENTS", type=_students,
+                       help="grade only these students (comma-separated, as the gradebook names "
+                            "them), again if up to date; every other student's result is kept "
+                            "and the gradebooks and report are rebuilt with all of them")
     grade.add_argument("--scheduler", metavar="ADDRESS",
                        help="grade on the Dask cluster whose scheduler is at ADDRESS "
                             "(e.g. tcp://head:8786) instead of --jobs local processes")
@@ -137,12 +141,19 @@ def command_grade(args, zygote) -> int:
 
     require_allowed_modules(assignment)
     options = Options(assignment, args.paths, args.out, args.jobs, args.force, args.scheduler,
-                      args.pattern, sandbox)
+                      args.pattern, sandbox, args.only)
     try:
         return grade_batch(options, say=lambda line: print(line, flush=True))
     except CollectionError as error:
         print(f"dlgrade: error: {error}", file=sys.stderr)
         return 2
+
+
+def _students(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no student")
+    return names
 
 
 def _positive(text: str) -> int:

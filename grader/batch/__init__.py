@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from grader.batch.collect import Collection, Submission, collect
+from grader.batch.collect import Collection, CollectionError, Submission, collect
 from grader.batch.jobs import secret_fingerprint
 from grader.batch.runners import DaskRunner, LocalRunner
 from grader.batch.state import (
@@ -43,6 +43,7 @@ class Options:
     scheduler: str | None = None
     pattern: str | None = None
     sandbox: dict | None = None  # what the sandbox reaches on this machine (checked already)
+    only: tuple[str, ...] | None = None  # grade just these students (again), keep the others
 
 
 def grade_batch(options: Options, say=print) -> int:
@@ -63,9 +64,18 @@ def grade_batch(options: Options, say=print) -> int:
             (out / folder).mkdir(parents=True, exist_ok=True)
             sweep_unfinished(out / folder)
         keys = {s.student: submission_key(base, s) for s in collection.submissions}
-        todo = [s for s in collection.submissions
-                if options.force or stored_key(out, s.student) != keys[s.student]]
-        say(_plan(collection, todo, runner))
+        if options.only:
+            unknown = sorted(set(options.only) - set(keys))
+            if unknown:
+                raise CollectionError(
+                    f"--only names {', '.join(unknown)}, not among the {len(keys)} students "
+                    f"found (as the gradebook names them: "
+                    f"{', '.join(sorted(keys)[:8])}{', ...' if len(keys) > 8 else ''})")
+            todo = [s for s in collection.submissions if s.student in options.only]
+        else:
+            todo = [s for s in collection.submissions
+                    if options.force or stored_key(out, s.student) != keys[s.student]]
+        say(_plan(collection, todo, runner, bool(options.only)))
         if todo:
             for name in outputs.CLASS_FILES:
                 (out / name).unlink(missing_ok=True)  # stale until this batch completes
@@ -84,6 +94,13 @@ def grade_batch(options: Options, say=print) -> int:
                 return 130
             progress.close()
         records = {s.student: stored(out, s.student) for s in collection.submissions}
+        waiting = [s.student for s in collection.submissions if records[s.student] is None]
+        if waiting:  # --only left them out, and they were never graded
+            say(f"not graded yet, so not in the gradebooks: {', '.join(waiting[:10])}"
+                f"{' ...' if len(waiting) > 10 else ''} (run without --only to grade them)")
+            collection = replace(collection, submissions=[
+                s for s in collection.submissions if records[s.student] is not None])
+            records = {student: record for student, record in records.items() if record}
         shown = class_files_key(base, collection, records)
         rewritten = bool(todo) or stored_class_files_key(out) != shown or not all(
             (out / name).is_file() for name in outputs.CLASS_FILES)
@@ -118,10 +135,13 @@ def stored_class_files_key(out: Path) -> str | None:
         return None
 
 
-def _plan(collection: Collection, todo: list[Submission], runner) -> str:
+def _plan(collection: Collection, todo: list[Submission], runner, only: bool = False) -> str:
     total = len(collection.submissions)
     older = (f" ({len(collection.superseded)} older submissions superseded)"
              if collection.superseded else "")
+    if only:
+        return (f"grading {len(todo)} of {total} submissions (--only){older}, the other "
+                f"{total - len(todo)} kept as they are, on {runner.describe()}")
     if not todo:
         return (f"nothing to grade: all {total} submissions are up to date{older} "
                 f"(--force re-grades them)")

@@ -43,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="grade every submission again, even those up to date")
     grade.add_argument("--only", metavar="STUDENTS", type=_students,
-                       help="grade only these students (comma-separated, as the gradebook names "
-                            "them), again if up to date; every other student's result is kept "
-                            "and the gradebooks and report are rebuilt with all of them")
+                       help="grade these students again (comma-separated, as the gradebook "
+                            "names them) and keep every other student's result as it is (one "
+                            "never graded is graded too); the gradebooks and report keep them all")
     grade.add_argument("--scheduler", metavar="ADDRESS",
                        help="grade on the Dask cluster whose scheduler is at ADDRESS "
                             "(e.g. tcp://head:8786) instead of --jobs local processes")

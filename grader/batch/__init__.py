@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.batch.collect import Collection, CollectionError, Submission, collect
@@ -71,11 +71,13 @@ def grade_batch(options: Options, say=print) -> int:
                     f"--only names {', '.join(unknown)}, not among the {len(keys)} students "
                     f"found (as the gradebook names them: "
                     f"{', '.join(sorted(keys)[:8])}{', ...' if len(keys) > 8 else ''})")
-            todo = [s for s in collection.submissions if s.student in options.only]
+            # Every submission keeps exactly one row: one never graded is graded too.
+            todo = [s for s in collection.submissions
+                    if s.student in options.only or stored_key(out, s.student) is None]
         else:
             todo = [s for s in collection.submissions
                     if options.force or stored_key(out, s.student) != keys[s.student]]
-        say(_plan(collection, todo, runner, bool(options.only)))
+        say(_plan(collection, todo, runner, options.only or ()))
         if todo:
             for name in outputs.CLASS_FILES:
                 (out / name).unlink(missing_ok=True)  # stale until this batch completes
@@ -94,13 +96,6 @@ def grade_batch(options: Options, say=print) -> int:
                 return 130
             progress.close()
         records = {s.student: stored(out, s.student) for s in collection.submissions}
-        waiting = [s.student for s in collection.submissions if records[s.student] is None]
-        if waiting:  # --only left them out, and they were never graded
-            say(f"not graded yet, so not in the gradebooks: {', '.join(waiting[:10])}"
-                f"{' ...' if len(waiting) > 10 else ''} (run without --only to grade them)")
-            collection = replace(collection, submissions=[
-                s for s in collection.submissions if records[s.student] is not None])
-            records = {student: record for student, record in records.items() if record}
         shown = class_files_key(base, collection, records)
         rewritten = bool(todo) or stored_class_files_key(out) != shown or not all(
             (out / name).is_file() for name in outputs.CLASS_FILES)
@@ -135,13 +130,16 @@ def stored_class_files_key(out: Path) -> str | None:
         return None
 
 
-def _plan(collection: Collection, todo: list[Submission], runner, only: bool = False) -> str:
+def _plan(collection: Collection, todo: list[Submission], runner,
+          only: tuple[str, ...] = ()) -> str:
     total = len(collection.submissions)
     older = (f" ({len(collection.superseded)} older submissions superseded)"
              if collection.superseded else "")
     if only:
-        return (f"grading {len(todo)} of {total} submissions (--only){older}, the other "
-                f"{total - len(todo)} kept as they are, on {runner.describe()}")
+        new = [s.student for s in todo if s.student not in only]
+        return (f"grading {len(todo)} of {total} submissions: {len(todo) - len(new)} named by "
+                f"--only{f' and {len(new)} never graded before' if new else ''}{older}; the "
+                f"other {total - len(todo)} kept as they are, on {runner.describe()}")
     if not todo:
         return (f"nothing to grade: all {total} submissions are up to date{older} "
                 f"(--force re-grades them)")

@@ -31,10 +31,10 @@ def run_student(submission, what: str, function, *args, **kwargs):
         return submission.run(function, *args, **kwargs)
     except StudentError as error:
         if getattr(error, "in_test", False):  # e.g. a method the test calls is missing
-            where = f"\n  called from your code at {error.where[-1]}" if error.where else ""
+            where = f"\n  called from your code {error.where[-1]}" if error.where else ""
             raise AssertionError(f"{what}: the test's own code raised {error} on what your "
                                  f"code gave it{where}") from None
-        where = f"\n  at {error.where[-1]}" if error.where else ""
+        where = f"\n  {error.where[-1]}" if error.where else ""
         raise AssertionError(f"{what}: your code raised {error}{where}") from None
 
 

@@ -97,8 +97,8 @@ def test_softmax_cross_entropy_by_hand(submission):
     assert_close(dlogits, expected, "softmax_cross_entropy(zeros (2, 3), [0, 2]): dlogits")
 
 
-LAYERS = tuple(f"in {name}" for name in ("linear_forward", "linear_backward", "relu_forward",
-                                         "relu_backward", "softmax_cross_entropy"))
+LAYERS = ("linear_forward", "linear_backward", "relu_forward", "relu_backward",
+          "softmax_cross_entropy")
 
 
 @pytest.mark.question("q6")
@@ -110,7 +110,7 @@ def test_mlp_shapes(submission):
     try:
         _, grads = submission.call("mlp_loss", params, np.ones((5, 2)), np.zeros(5, dtype=int))
     except StudentError as error:
-        if error.where and error.where[-1].split(": ")[0].endswith(LAYERS):
+        if error.function in LAYERS:
             return  # a layer raised inside mlp_loss: that layer's own check says why
         raise
     assert isinstance(grads, dict) and set(grads) == set(params), (

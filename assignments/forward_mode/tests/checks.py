@@ -51,7 +51,7 @@ def case(failures, what):
     except AssertionError as error:
         failures.append(str(error).replace("\n", "\n    "))
     except StudentError as error:
-        where = f" (at {error.where[-1]})" if error.where else ""
+        where = f" ({error.where[-1]})" if error.where else ""
         whose = "the test's code, on what your code gave it," if getattr(
             error, "in_test", False) else "your code"
         failures.append(f"{what}: {whose} raised {error}{where}")

@@ -50,7 +50,7 @@ def verdict(submission, what, hint, f, gradient, x, *settings) -> bool:
     try:
         answer = submission.call("gradcheck", f, given(gradient), x, *settings)
     except StudentError as error:
-        where = f" at {error.where[-1]}" if error.where else ""
+        where = f" ({error.where[-1]})" if error.where else ""
         raise AssertionError(f"gradcheck raised {error}{where} for {what}: it should return "
                              f"True or False ({hint})") from None
     if not isinstance(answer, (bool, np.bool_)):

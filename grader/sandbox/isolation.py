@@ -24,6 +24,8 @@ except ImportError:  # not a POSIX system: no sandbox there, but the student's s
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.sandbox import libc
+
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
@@ -46,10 +48,7 @@ PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41}
 MS_REMOUNT, MNT_DETACH = 32, 2
 ROOT_MOUNTPOINT = Path(tempfile.gettempdir()) / ".dlgrade-root"  # each worker mounts its own
 
-try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-except (OSError, TypeError):  # not a POSIX system: no sandbox there (Windows has no CDLL(None))
-    _libc = None
+_libc = libc.libc
 
 
 @dataclass(frozen=True)

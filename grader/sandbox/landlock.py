@@ -19,6 +19,8 @@ import os
 import platform
 import stat
 
+from grader.sandbox import libc
+
 # landlock_create_ruleset, landlock_add_rule, landlock_restrict_self
 SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}
 
@@ -60,12 +62,7 @@ ACCESS_FILE = (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE
 ACCESS_READ = (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR
                | LANDLOCK_ACCESS_FS_EXECUTE)
 
-try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-    _syscall = _libc.syscall
-    _syscall.restype = ctypes.c_long
-except (OSError, TypeError, AttributeError):  # not POSIX: no sandbox there (nor CDLL(None))
-    _libc = _syscall = None
+_libc, _syscall = libc.libc, libc.syscall
 
 
 class RulesetAttr(ctypes.Structure):

@@ -52,6 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--pattern", metavar="REGEX",
                        help="how file names give the student (group 'student') and attempt "
                             "(optional group 'attempt'), e.g. '(?P<student>.+)-(?P<attempt>\\d+)'")
+    logistics = grade.add_argument_group(
+        "who and when", "CSV files (kept in OUT/.dlgrade/inputs/ and used by every later run "
+                        "until another is given; one with a header only clears it)")
+    logistics.add_argument("--roster", type=Path, metavar="CSV",
+                           help="every student: a row each, status missing for those who "
+                                "submitted nothing; its columns are kept in the gradebook")
+    logistics.add_argument("--roster-id", metavar="COLUMN",
+                           help="the roster's column naming each student (default: the first "
+                                "of username, login, SIS Login ID, email, sid, ID, ...)")
+    logistics.add_argument("--extensions", type=Path, metavar="CSV",
+                           help="columns student and due (a date and time) or days or hours "
+                                "(added to the assignment's due date)")
+    logistics.add_argument("--submitted-at", type=Path, metavar="CSV",
+                           help="columns student and submitted_at: wins over the platform's, "
+                                "the zip's and the file's time")
+    logistics.add_argument("--overrides", type=Path, metavar="CSV",
+                           help="columns student, question (or total), points or delta, "
+                                "reason: changes by hand, shown to the student with the reason")
     _unconfined_argument(grade)
     grade.set_defaults(handler=command_grade)
 
@@ -141,7 +159,10 @@ def command_grade(args, zygote) -> int:
 
     require_allowed_modules(assignment)
     options = Options(assignment, args.paths, args.out, args.jobs, args.force, args.scheduler,
-                      args.pattern, sandbox, args.only)
+                      args.pattern, sandbox, args.only,
+                      {"roster": args.roster, "extensions": args.extensions,
+                       "submitted-at": args.submitted_at, "overrides": args.overrides},
+                      args.roster_id)
     try:
         return grade_batch(options, say=lambda line: print(line, flush=True))
     except CollectionError as error:

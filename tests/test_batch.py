@@ -127,7 +127,8 @@ def test_every_submission_gets_exactly_one_row_with_the_right_status(graded, sub
     assert {n for n, s in status.items() if s == "error"} == UNREADABLE
     assert {n for n, s in status.items() if s == "timeout"} == {"whole_budget_used"}
     assert list(rows[0]) == ["submission", "q1", "q2", "q3", "q4", "q5", "q6", "total",
-                             "max_total", "status"]
+                             "max_total", "status", "raw_total", "penalty", "late_by",
+                             "submitted_at", "submitted_at_from", "due", "notes"]
     assert all(row["max_total"] == str(FULL_MARKS) for row in rows)
 
 

@@ -152,12 +152,13 @@ def _strings(value) -> list[str]:
 def test_the_batch_writes_everything_with_honest_scores(graded, inbox):
     out, done = graded
     assert "Traceback" not in done.stdout + done.stderr
-    rows = {row[0]: row for row in _csv_rows(out / "gradebook.csv")[1:]}
+    header, *body = _csv_rows(out / "gradebook.csv")
+    rows = {row[0]: dict(zip(header, row)) for row in body}
     odd = _stem_of(out, "calc")
     expected = {"reference": TOY_MAX, "wrong": WRONG_SCORE, "surrogate": SURROGATE_SCORE,
                 "everything": WRONG_SCORE, "mallory": WRONG_SCORE, odd: TOY_MAX}
-    assert {name: float(row[-3]) for name, row in rows.items()} == expected
-    assert all(row[-1] == "graded" for row in rows.values())
+    assert {name: float(row["total"]) for name, row in rows.items()} == expected
+    assert all(row["status"] == "graded" for row in rows.values())
     for name in ("gradebook.csv", "final_grades.csv", "report.html"):
         assert (out / name).is_file()
     for student in expected:

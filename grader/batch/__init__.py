@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.batch.collect import Collection, CollectionError, Submission, collect
 from grader.batch.jobs import secret_fingerprint
+from grader.batch.logistics import prepare
 from grader.batch.runners import DaskRunner, LocalRunner
 from grader.batch.state import (
     STATE,
@@ -44,6 +45,9 @@ class Options:
     pattern: str | None = None
     sandbox: dict | None = None  # what the sandbox reaches on this machine (checked already)
     only: tuple[str, ...] | None = None  # grade just these students (again), keep the others
+    # The TA's files on who and when (grader.batch.logistics): kind -> path, or None.
+    inputs: dict | None = None
+    roster_id: str | None = None
 
 
 def grade_batch(options: Options, say=print) -> int:
@@ -57,6 +61,9 @@ def grade_batch(options: Options, say=print) -> int:
         collection = collect(options.paths, Path(scratch), options.pattern, assignment.name)
         if not collection.submissions:
             raise AssignmentError("no submissions found in " + ", ".join(options.paths))
+        (out / STATE).mkdir(parents=True, exist_ok=True)
+        logistics = prepare(out, assignment, collection, options.inputs or {},
+                            options.roster_id)
         bundle = assignment_bundle(assignment)
         secret = secret_fingerprint()
         base = base_key(bundle, secret)
@@ -78,6 +85,8 @@ def grade_batch(options: Options, say=print) -> int:
             todo = [s for s in collection.submissions
                     if options.force or stored_key(out, s.student) != keys[s.student]]
         say(_plan(collection, todo, runner, options.only or ()))
+        if logistics.describe():
+            say(f"using: {logistics.describe()}")
         if todo:
             for name in outputs.CLASS_FILES:
                 (out / name).unlink(missing_ok=True)  # stale until this batch completes
@@ -96,26 +105,35 @@ def grade_batch(options: Options, say=print) -> int:
                 return 130
             progress.close()
         records = {s.student: stored(out, s.student) for s in collection.submissions}
-        shown = class_files_key(base, collection, records)
+        shown = class_files_key(base, collection, records, logistics)
         rewritten = bool(todo) or stored_class_files_key(out) != shown or not all(
             (out / name).is_file() for name in outputs.CLASS_FILES)
+        written = []
         if rewritten:
-            outputs.write_class_files(out, assignment, collection, records)
+            written = outputs.write_class_files(out, assignment, collection, records, logistics)
             write_atomically(out / STATE / CLASS_FILES_KEY, shown + "\n")
         say(outputs.summary(out, collection, records, graded_now=len(todo),
                             rewritten=rewritten))
+        for line in written:
+            say(f"wrote {line}")
     return 0
 
 
 CLASS_FILES_KEY = "class-files.key"  # in the state folder: what the class files show
 
 
-def class_files_key(base: str, collection: Collection, records: dict) -> str:
+def class_files_key(base: str, collection: Collection, records: dict, logistics) -> str:
     """Everything the gradebooks and the report show, hashed: the grading key (assignment,
-    grader, secret), the results, which file each student was graded on, the others, and the
-    report's templates. A re-run that changes none of it rewrites none of them."""
+    grader, secret), the results, which file each student was graded on, the others, who and
+    when (the due date and policy, each submission's time and platform ids, the TA's files),
+    and the report's templates. A re-run that changes none of it rewrites none of them."""
     digest = hashlib.sha256(base.encode())
-    digest.update(json.dumps([[s.student, s.source] for s in collection.submissions]).encode())
+    digest.update(json.dumps([[s.student, s.source, s.person, str(s.submitted_at),
+                               s.time_source, s.late_marker]
+                              for s in collection.submissions]).encode())
+    assignment = logistics.assignment
+    digest.update(json.dumps([str(assignment.due), repr(assignment.late), assignment.title,
+                              logistics.texts], sort_keys=True).encode())
     digest.update(json.dumps(collection.superseded).encode())
     digest.update(json.dumps(records, sort_keys=True, default=str).encode())
     for template in sorted((Path(__file__).parent / "templates").glob("*")):

@@ -12,6 +12,19 @@ The rules (README, "Grading a class"):
   over scratch notebooks, notebooks are preferred to ``.py`` files, and those to anything
   else. The others are listed in the report, never silently dropped.
 Hidden files, ``__MACOSX``, ``.ipynb_checkpoints`` and ``__pycache__`` are not submissions.
+
+Platforms' exports are recognised by their layout, without ``--pattern``:
+- Gradescope's "Export Submissions" (``submission_metadata.yml`` beside ``submission_ID/``
+  folders): each folder is its submitters' (one row per member of a group), named by email,
+  with the submission time and their name and SID from the metadata;
+- Canvas's "Download Submissions" (``doejane[_LATE]_USERID_FILEID_name.ipynb``): the student
+  is the name part, with the Canvas user id and the late marker; a later upload has a
+  higher file id, and so is a later attempt;
+- Moodle's "Download all submissions" (``Jane Doe_PID_assignsubmission_file_/name.ipynb``, or
+  flat ``..._assignsubmission_file_name.ipynb``): the student is the full name, with the
+  participant id of Moodle's grading worksheet (``Participant PID``).
+A submission's time is the platform's where it gives one, else the zip entry's date (read in
+the due date's zone), else the file's modification time; ``Submission.time_source`` says which.
 """
 
 from __future__ import annotations
@@ -23,7 +36,10 @@ import stat
 import time
 import zipfile
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+
+import yaml
 
 from grader.core.loading import refusal
 from grader.core.text import clean, terminal
@@ -43,6 +59,13 @@ MAX_ZIP_DIRECTORY = 64 * 1024 * 1024  # the zip's table of contents, read before
 NAME_BYTES = 200  # a file or folder name written to disk (the system allows 255)
 STEM_BYTES = 120  # a student's stem: the name of their result, feedback and state files
 SOURCE_LIMIT = 4_000  # characters of a submission's source, as the report shows it
+GRADESCOPE_METADATA = "submission_metadata.yml"
+# Canvas: sortable name (lowercased, word characters), LATE, user id, file id, file name.
+CANVAS_FILE = re.compile(r"(?P<name>.*?)(?:_(?P<late>LATE))?_(?P<user>\d+)_(?P<file>\d+)_"
+                         r"(?P<filename>.+)", re.S)
+# Moodle: full name (no "_"), participant id, the plugin; a folder, or a flat file name.
+MOODLE_ENTRY = re.compile(r"(?P<name>[^_/]+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)"
+                          r"(?:_?|_(?P<filename>.+))", re.S)
 
 
 class CollectionError(Exception):
@@ -54,6 +77,13 @@ class Submission:
     student: str  # the gradebook's key, and the stem of the student's output files
     path: Path  # the file to grade (a copy, when it came in a zip)
     source: str  # where it came from, as given: "export.zip:alice/hw.ipynb"
+    # What the platform says of the student: (("name", ...), ("email", ...), ("sid", ...),
+    # ("canvas_id", ...), ("moodle_participant", ...)), as far as it says.
+    person: tuple[tuple[str, str], ...] = ()
+    submitted_at: datetime | None = None  # naive: a zip entry's date, in the course's zone
+    time_source: str = ""  # "Gradescope", "zip entry", "file"
+    late_marker: bool = False  # the platform calls it late (Canvas's LATE)
+    platform: str = ""  # "Gradescope", "Canvas", "Moodle", or ""
 
 
 @dataclass
@@ -71,6 +101,12 @@ class _Candidate:
     mtime: float
     preference: int
     refused: bool = False  # a stand-in for what is never read: any real file beats it
+    filename: str = ""  # the student's own file name (a platform's prefix removed)
+    person: tuple[tuple[str, str], ...] = ()
+    submitted_at: datetime | None = None
+    time_source: str = ""
+    late_marker: bool = False
+    platform: str = ""
 
 
 class _StandIns:
@@ -143,19 +179,42 @@ def _compile(pattern: str | None):
 
 
 def _file(path: Path, source: str, matcher, mtime: float | None = None,
-          name: str | None = None) -> _Candidate:
+          name: str | None = None, time_source: str = "file") -> _Candidate:
     name = path.name if name is None else name
     stem, attempt = PurePosixPath(name).stem, 0
     found = matcher.fullmatch(stem) if matcher else None
+    mtime = path.lstat().st_mtime if mtime is None else mtime
+    platform: dict = {}
     if found and found.group("student"):
         stem = found.group("student")
         if "attempt" in matcher.groupindex and found.group("attempt"):
             attempt = int(found.group("attempt"))
+    elif not matcher and (canvas := CANVAS_FILE.fullmatch(name)) and canvas.group("name"):
+        stem, attempt = canvas.group("name"), int(canvas.group("file"))
+        platform = dict(filename=canvas.group("filename"), platform="Canvas",
+                        person=(("canvas_id", canvas.group("user")),),
+                        late_marker=bool(canvas.group("late")))
+    elif not matcher and (moodle := _moodle(name)) and moodle.group("filename"):
+        stem = moodle.group("name")
+        platform = dict(filename=moodle.group("filename"), platform="Moodle",
+                        person=_moodle_person(moodle))
     elif not matcher and (copy := DUPLICATE.fullmatch(stem)):
         stem, attempt = copy.group(1), int(copy.group(2))
-    return _Candidate(stem, path, clean(source, SOURCE_LIMIT), attempt,
-                      path.lstat().st_mtime if mtime is None else mtime,
-                      PREFERENCE.get(PurePosixPath(name).suffix.lower(), 0))
+    when = (datetime.fromtimestamp(mtime) if time_source == "zip entry"
+            else datetime.fromtimestamp(mtime, timezone.utc))
+    return _Candidate(stem, path, clean(source, SOURCE_LIMIT), attempt, mtime,
+                      PREFERENCE.get(PurePosixPath(name).suffix.lower(), 0),
+                      filename=platform.pop("filename", name), submitted_at=when,
+                      time_source=time_source, **platform)
+
+
+def _moodle(name: str):
+    return MOODLE_ENTRY.fullmatch(name)
+
+
+def _moodle_person(found: re.Match) -> tuple[tuple[str, str], ...]:
+    return (("name", found.group("name")),
+            ("moodle_participant", f"Participant {found.group('pid')}"))
 
 
 def _refused(path: Path, source: str, matcher, stand_ins: _StandIns, reason: str,
@@ -176,23 +235,100 @@ def _link_reason(link: Path, root: Path) -> str:
 
 def _folder(folder: Path, label: str, matcher, stand_ins: _StandIns,
             mtimes: dict | None = None) -> list[_Candidate]:
+    gradescope = _gradescope_export(folder, label) if matcher is None else None
     found = []
     for entry, info in _entries(folder):
         source = label + _relative(entry, folder)
+        if gradescope is not None and entry.name == GRADESCOPE_METADATA:
+            continue
         if stat.S_ISDIR(info.st_mode):
+            student, platform = entry.name, {}
+            if gradescope is not None and entry.name in gradescope:
+                members = gradescope[entry.name]
+            else:
+                members = [(student, platform)]
+                if matcher is None and (moodle := _moodle(entry.name)) \
+                        and not moodle.group("filename"):
+                    members = [(moodle.group("name"),
+                                dict(platform="Moodle", person=_moodle_person(moodle)))]
             for inner, inner_info in _walk(entry):
                 candidate = _candidate(inner, inner_info, label + _relative(inner, folder),
                                        matcher, stand_ins, folder, mtimes)
-                found.append(replace(candidate, student=entry.name))
+                for student, platform in members:
+                    found.append(replace(candidate, student=student, **platform))
         else:
             found.append(_candidate(entry, info, source, matcher, stand_ins, folder, mtimes))
     return found
 
 
+def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
+    """``submission_ID`` -> [(student, what the candidate learns)], one per submitter, from
+    Gradescope's ``submission_metadata.yml``; None where there is none."""
+    path = folder / GRADESCOPE_METADATA
+    if not path.is_file() or path.is_symlink():
+        return None
+    name = label + GRADESCOPE_METADATA
+    try:
+        metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or error
+        raise CollectionError(f"{terminal(name)}{where}: not valid YAML ({problem}): "
+                              f"nothing was graded") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CollectionError(f"{terminal(name)}: cannot be read ({error})") from None
+    if not isinstance(metadata, dict):
+        raise CollectionError(f"{terminal(name)}: expected a mapping of submission_ID to "
+                              f"submissions, as Gradescope exports it: nothing was graded")
+    lines = _yaml_lines(path)
+    found = {}
+    for key, entry in metadata.items():
+        where = f"{terminal(name)}, line {lines.get(str(key), '?')}, {key}"
+        submitters = entry.get(":submitters") if isinstance(entry, dict) else None
+        if not isinstance(submitters, list) or not submitters or not all(
+                isinstance(s, dict) for s in submitters):
+            raise CollectionError(f"{where}: no :submitters: list (each with :name:, :sid:, "
+                                  f":email:): nothing was graded")
+        when = entry.get(":created_at")
+        if isinstance(when, str):
+            try:
+                when = datetime.fromisoformat(when.replace(" Z", "+00:00"))
+            except ValueError:
+                when = None
+        if not isinstance(when, datetime):
+            raise CollectionError(f"{where}: :created_at: is not a date and time "
+                                  f"({entry.get(':created_at')!r}): nothing was graded")
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)  # Gradescope writes UTC (" Z")
+        members = []
+        for submitter in submitters:
+            person = tuple((field_, str(submitter[f":{field_}"])) for field_ in
+                           ("name", "email", "sid") if submitter.get(f":{field_}") is not None)
+            known = dict(person)
+            student = known.get("email") or known.get("sid") or known.get("name") or str(key)
+            members.append((student, dict(platform="Gradescope", person=person,
+                                          submitted_at=when, time_source="Gradescope")))
+        found[str(key)] = members
+    return found
+
+
+def _yaml_lines(path: Path) -> dict[str, int]:
+    """The line of each top-level key of a YAML file (for errors)."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in getattr(root, "value", ())
+            if hasattr(k, "value")}
+
+
 def _candidate(path: Path, info: os.stat_result, source: str, matcher, stand_ins: _StandIns,
                root: Path, mtimes: dict | None) -> _Candidate:
     if stat.S_ISREG(info.st_mode):
-        return _file(path, source, matcher, (mtimes or {}).get(path, info.st_mtime))
+        zipped = mtimes is not None and path in mtimes
+        return _file(path, source, matcher, mtimes[path] if zipped else info.st_mtime,
+                     time_source="zip entry" if zipped else "file")
     reason = _link_reason(path, root) if stat.S_ISLNK(info.st_mode) else "special"
     return _refused(path, source, matcher, stand_ins, reason, info.st_mtime)
 
@@ -249,14 +385,18 @@ def _latest(candidates: list[_Candidate], assignment: str | None = None) -> Coll
                                         c.attempt, c.mtime, c.source))
         chosen = ordered[-1]
         stem = _unique_stem(student, stems)
-        collection.submissions.append(Submission(stem, chosen.path, chosen.source))
+        collection.submissions.append(Submission(
+            stem, chosen.path, chosen.source, chosen.person, chosen.submitted_at,
+            chosen.time_source, chosen.late_marker, chosen.platform))
         collection.superseded += [(c.source, stem) for c in ordered[:-1]]
     return collection
 
 
 def _named(candidate: _Candidate, assignment: str | None) -> bool:
     """A file named after the assignment (``gradcheck.ipynb``): the one a student hands in."""
-    name = PurePosixPath(candidate.source.replace(":", "/")).stem
+    name = PurePosixPath(candidate.filename or candidate.source.replace(":", "/")).stem
+    if candidate.platform == "Canvas":  # Canvas renames a re-upload gradcheck-1.ipynb
+        name = re.sub(r"-\d+$", "", name)
     return assignment is not None and name.casefold() == assignment.casefold()
 
 

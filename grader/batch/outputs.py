@@ -74,8 +74,9 @@ def _scrub(message: str, source: str) -> str:
     return message
 
 
-def feedback(result: dict, titles: dict) -> dict[str, str]:
-    """The student's feedback, as Markdown and as HTML, from one view of the result."""
+def feedback(result: dict, titles: dict, row=None) -> dict[str, str]:
+    """The student's feedback, as Markdown and as HTML, from one view of the result; with a
+    gradebook row, its lateness and changes by hand are stated and its scores are shown."""
     result = safe_result(result)
     source = result["submission"]
     result["submission"] = display_name(source)
@@ -83,6 +84,14 @@ def feedback(result: dict, titles: dict) -> dict[str, str]:
     for test in result["tests"]:
         test["message"] = _scrub(test["message"], source)
     view = _feedback_view(result, titles)
+    if row is not None:
+        from grader.batch.logistics import feedback_lines
+
+        view["notes"] = [text.clean(line, 1000) for line in feedback_lines(row)]
+        view["score"] = _num(row.total)
+        for question in view["questions"]:
+            question["score"] = _num(row.questions.get(question["id"], question["score"]))
+            question["why"] = text.clean(row.overridden.get(question["id"], ""), 500)
     return {"md": TEMPLATES.get_template("feedback.md.j2").render(view),
             "html": TEMPLATES.get_template("feedback.html.j2").render(view)}
 
@@ -101,7 +110,8 @@ def _feedback_view(result: dict, titles: dict) -> dict:
     return {"assignment": result["assignment"], "submission": result["submission"],
             "status": result["status"], "status_text": status, "score": _num(result["score"]),
             "max_score": _num(result["max_score"]), "message": result.get("message"),
-            "questions": questions, "sandbox": _sandbox_text(result.get("sandbox"))}
+            "questions": questions, "sandbox": _sandbox_text(result.get("sandbox")),
+            "notes": []}
 
 
 def _sandbox_text(sandbox: dict | None) -> str:
@@ -127,16 +137,44 @@ def crash_record(assignment, submission: Submission, why: str) -> dict:
 
 # ---------------------------------------------------------------- the class
 
-def write_class_files(out: Path, assignment, collection: Collection, records: dict) -> None:
+def write_class_files(out: Path, assignment, collection: Collection, records: dict,
+                      logistics=None) -> list[str]:
+    """Write the gradebooks, the report, every student's feedback (with lateness and changes
+    by hand) and the LMS files the students' ids allow; return lines for the summary."""
+    from grader.batch import lms
+    from grader.batch.logistics import Directory, Logistics
     from grader.batch.state import write_atomically
 
     records = {student: dict(record, result=safe_result(record["result"]))
                for student, record in records.items()}
+    if logistics is None:
+        logistics = Logistics(assignment, collection, Directory(collection, None), None, {}, {},
+                              [], {})
+    rows = logistics.rows(records)
     questions = list(assignment.questions) or sorted(
         {q for r in records.values() for q in r["result"]["questions"]})
-    write_atomically(out / "gradebook.csv", _gradebook(questions, collection, records))
+    write_atomically(out / "gradebook.csv", _gradebook(questions, rows, logistics))
     write_atomically(out / "final_grades.csv", _otter_grades(collection, records))
-    write_atomically(out / "report.html", _report(assignment, collection, records))
+    write_atomically(out / "report.html", _report(assignment, collection, records, rows,
+                                                  logistics))
+    for row in rows:
+        if row.result is not None:
+            _write_if_changed(out / "feedback", row.person.key,
+                              feedback(row.result, assignment.questions, row))
+    return lms.write(out, assignment, rows, questions)
+
+
+def _write_if_changed(folder: Path, stem: str, texts: dict[str, str]) -> None:
+    from grader.batch.state import write_atomically
+
+    for suffix, content in texts.items():
+        path = folder / f"{stem}.{suffix}"
+        try:
+            if path.read_text(encoding="utf-8") == content:
+                continue
+        except OSError:
+            pass
+        write_atomically(path, content)
 
 
 def _csv(rows: list[list]) -> str:
@@ -147,13 +185,32 @@ def _csv(rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def _gradebook(questions: list[str], collection: Collection, records: dict) -> str:
-    rows = [["submission", *questions, "total", "max_total", "status"]]
-    for submission in collection.submissions:
-        result = records[submission.student]["result"]
-        rows.append([submission.student, *_question_scores(result, questions),
-                     _num(result["score"]), _num(result["max_score"]), result["status"]])
-    return _csv(rows)
+IDENTITY = ("name", "email", "sid", "canvas_id", "moodle_participant")
+
+
+def _gradebook(questions: list[str], rows: list, logistics) -> str:
+    """DESIGN.md's columns first (``submission``, the questions, ``total``, ``max_total``,
+    ``status``), then lateness and notes, then what the platform and the roster say of each
+    student. ``total`` is after the late penalty and the overrides; ``raw_total`` before."""
+    from grader.batch.logistics import EXTRA_COLUMNS, gradebook_extra
+
+    fixed = ["submission", *questions, "total", "max_total", "status", *EXTRA_COLUMNS]
+    identity = [k for k in IDENTITY if any(
+        dict(row.person.submission.person).get(k) for row in rows if row.person.submission)]
+    roster = logistics.roster.columns if logistics.roster is not None else []
+    taken = {c.casefold() for c in fixed}
+    identity = [k for k in identity if k.casefold() not in {c.casefold() for c in roster}]
+    shown_roster = [(c, f"roster {c}" if c.casefold() in taken | set(identity) else c)
+                    for c in roster]
+    table = [[*fixed, *identity, *(label for _, label in shown_roster)]]
+    for row in rows:
+        person = dict(row.person.submission.person) if row.person.submission else {}
+        table.append([row.person.key, *(_num(row.questions.get(q, 0)) for q in questions),
+                      _num(row.total), "" if row.max_total is None else _num(row.max_total),
+                      row.status, *gradebook_extra(row),
+                      *(person.get(k, "") for k in identity),
+                      *((row.person.roster or {}).get(c, "") for c, _ in shown_roster)])
+    return _csv(table)
 
 
 def _question_scores(result: dict, questions: list[str]) -> list:
@@ -181,7 +238,7 @@ def _otter_grades(collection: Collection, records: dict) -> str:
     return _csv(rows)
 
 
-def _report(assignment, collection: Collection, records: dict) -> str:
+def _report(assignment, collection: Collection, records: dict, rows: list, logistics) -> str:
     from grader.batch import plots
 
     ordered = [(s, records[s.student]) for s in collection.submissions]
@@ -212,8 +269,37 @@ def _report(assignment, collection: Collection, records: dict) -> str:
                        for source, student in collection.superseded],
         "below": _below_required(results),
         "levels": sorted({(r.get("sandbox") or {}).get("level", "not run") for r in results}),
+        "logistics": _logistics_view(rows, logistics),
     }
     return TEMPLATES.get_template("report.html.j2").render(view)
+
+
+def _logistics_view(rows: list, logistics) -> dict:
+    """The report's section on who and when: lateness, missing students, students the roster
+    does not know, and changes by hand."""
+    from grader.core.deadlines import duration_text, moment_text
+
+    late = [{"student": text.clean(r.person.key),
+             "submitted": moment_text(r.submitted_at) if r.submitted_at else "",
+             "from": r.time_from, "due": moment_text(r.due) if r.due else "",
+             "late_by": duration_text(r.late_seconds), "penalty": _num(r.penalty),
+             "raw": _num(r.raw_total), "total": _num(r.total)}
+            for r in rows if r.late_seconds]
+    marked = [text.clean(r.person.key) for r in rows
+              if r.person.submission is not None and r.person.submission.late_marker]
+    return {
+        "due": moment_text(logistics.assignment.due) if logistics.assignment.due else "",
+        "policy": logistics.assignment.late.describe() if logistics.assignment.late else "",
+        "late": late, "marked": marked,
+        "missing": [text.clean(r.person.key) for r in rows if r.status == "missing"],
+        "unrostered": [text.clean(k) for k in logistics.directory.unrostered]
+        if logistics.roster is not None else [],
+        "shared": [(text.clean(k), ", ".join(map(text.clean, s)))
+                   for k, s in logistics.directory.shared],
+        "changed": [(text.clean(r.person.key), "; ".join(map(text.clean, r.notes)))
+                    for r in rows if r.overridden],
+        "extensions": len(logistics.extensions),
+    }
 
 
 def _below_required(results: list[dict]) -> list[str]:

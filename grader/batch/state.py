@@ -31,6 +31,8 @@ def assignment_bundle(assignment: Assignment) -> dict:
     files[f"solutions/{assignment.reference.name}"] = assignment.reference.read_bytes()
     config = yaml.safe_load((assignment.folder / "assignment.yml").read_text())
     config.update(tests="tests", reference=f"../../solutions/{assignment.reference.name}")
+    for key in ("due", "late"):  # who is late changes no grading: not part of its key
+        config.pop(key, None)
     files[(folder / "assignment.yml").as_posix()] = yaml.safe_dump(config).encode()
     return {"folder": folder.as_posix(), "files": files}
 

@@ -11,16 +11,19 @@ import dataclasses
 import functools
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import yaml
+
+from grader.core.deadlines import DeadlineError, LatePolicy, parse_due, parse_late
 
 from grader.sandbox import Limits, Policy
 from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 
 CONFIG_FILE = "assignment.yml"
 KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox", "install",
-              "imports", "gradescope"}
+              "imports", "gradescope", "due", "late"}
 # What student code may import besides the standard library, unless assignment.yml says.
 DEFAULT_IMPORTS = ("numpy", "scipy", "matplotlib")
 DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
@@ -47,6 +50,9 @@ class Assignment:
     install: str = ""  # the notebook's first cell pip-installs this when dlgrade is missing
     # Gradescope's visibility of hidden tests (gradescope.hidden_tests): HIDDEN_TESTS_SHOWN.
     gradescope_hidden_tests: str = HIDDEN_TESTS_SHOWN[0]
+    due: datetime | None = None  # when it is due (aware), for every student without extension
+    late: LatePolicy | None = None  # what lateness costs (grader.core.deadlines)
+    title: str = ""  # the assignment's title, as an LMS's gradebook column names it
 
     @property
     def policy(self) -> Policy:
@@ -102,8 +108,38 @@ def load_assignment(name_or_path: str) -> Assignment:
     imports = _imports(config.get("imports", list(DEFAULT_IMPORTS)), config_path)
     install = _string(config, "install", config_path, default=default_install())
     hidden_tests = _gradescope(config.get("gradescope") or {}, config_path)
+    due, late = _deadline(config, config_path)
     return Assignment(name, folder, tests.resolve(), reference, limits, questions, required,
-                      imports, install, hidden_tests)
+                      imports, install, hidden_tests, due, late,
+                      str(config.get("title") or ""))
+
+
+def _deadline(config: dict, path: Path) -> tuple[datetime | None, LatePolicy | None]:
+    """``due:`` and ``late:``; an error names the file, the line and the key."""
+    due = late = None
+    try:
+        if "due" in config:
+            due = parse_due(config["due"], f"{path}, line {key_line(path, 'due')}: due")
+        if "late" in config:
+            late = parse_late(config["late"], f"{path}, line {key_line(path, 'late')}")
+    except DeadlineError as error:
+        raise AssignmentError(str(error)) from None
+    if late is not None and due is None:
+        raise AssignmentError(f"{path}, line {key_line(path, 'late')}: late: needs a due date "
+                              f"(due: 2026-10-09T23:59:00-07:00) to count lateness from")
+    return due, late
+
+
+def key_line(path: Path, key: str) -> int | str:
+    """The line of the top-level ``key`` in the YAML file ``path`` (1-based), or ``?``."""
+    try:
+        root = yaml.compose(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return "?"
+    for name, _ in getattr(root, "value", ()):
+        if getattr(name, "value", None) == key:
+            return name.start_mark.line + 1
+    return "?"
 
 
 def default_install() -> str:

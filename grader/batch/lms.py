@@ -110,7 +110,7 @@ def _moodle(assignment, rows):
                           _value(row, "Full name", "name") or row.person.key,
                           _value(row, "Email address", "email"),
                           "No submission" if row.status == "missing" else "Submitted for grading",
-                          _grade(row), row.max_total if row.max_total is not None else "",
+                          _grade(row), _maximum([row]) if row.max_total is not None else "",
                           "Yes", now, _comment(row)])
         return table, left_out, "Moodle grading worksheet"
     emails = {row.person.key: _value(row, "Email address", "email") for row in rows}

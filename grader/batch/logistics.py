@@ -592,6 +592,8 @@ class Logistics:
         elif submission.submitted_at is not None:
             row.submitted_at = submission.submitted_at
             row.time_from = submission.time_source
+        if row.submitted_at is not None and row.submitted_at.tzinfo is None:
+            row.submitted_at = row.submitted_at.replace(tzinfo=zone)  # a zip entry's date
         row.submitted_at = row.submitted_at.astimezone(zone) if row.submitted_at else None
         if submission.late_marker:
             row.notes.append(f"{submission.platform} marks it late")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,13 @@ from conftest import (
 from published import solved
 
 from grader.core.settings import AssignmentError, load_assignment
-from grader.platforms.gradescope import SECRET_IN_ZIP, gradescope_zip, submission_time
+from grader.core.deadlines import LatePolicy
+from grader.platforms.gradescope import (
+    SECRET_IN_ZIP,
+    gradescope_zip,
+    late_fraction,
+    submission_time,
+)
 
 pytestmark = pytest.mark.xdist_group("gradescope")  # one published course for the module
 SECRET = "gradescope-secret-7c1e"
@@ -61,14 +68,18 @@ def strict_course(tmp_path_factory) -> Path:
 
 
 def autograde(archive: Path, uploads: dict[str, bytes], folder: Path,
-              metadata: dict | None = None, prefix: tuple[str, ...] = ()
+              metadata: dict | None = None, prefix: tuple[str, ...] = (), config: str = ""
               ) -> tuple[subprocess.CompletedProcess, dict | None, Path]:
     """Lay out ``folder`` as Gradescope's /autograder (the zip in source/, the upload in
     submission/, the metadata beside them) and run the zip's own run_autograder there, with
-    setup.sh's virtual environment stood for by one whose python is this one."""
+    setup.sh's virtual environment stood for by one whose python is this one; ``config`` is
+    added to the zip's assignment.yml, as publishing with it would have."""
     root = folder / "autograder"
     with zipfile.ZipFile(archive) as unpacked:
         unpacked.extractall(root / "source")
+    if config:
+        settings = root / "source" / "dlgrade-course" / "assignments" / NAME / "assignment.yml"
+        settings.write_text(settings.read_text() + config)
     for name, data in uploads.items():
         (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "submission" / name).write_bytes(data)
@@ -176,6 +187,43 @@ def test_a_late_submission_is_said_late(published, tmp_path):
                                  sample_metadata(created_at=LATE))
     assert done.returncode == 0, done.stderr
     assert "**Submitted late**: 2 h 5 min after the due date" in results["output"]
+
+
+def test_the_late_policy_sets_the_score_gradescope_records(published, tmp_path):
+    """A correct notebook 2 h 5 min late under 10% a day: Gradescope records 90% of it; the
+    tests keep their points, and the output says why without giving the hidden total away."""
+    policy = "late:\n  penalty: 0.1\n  per: day\n"
+    correct = solved(published, tmp_path, NAME)
+    done, results, _ = autograde(published / "dist" / f"{NAME}-gradescope.zip",
+                                 {f"{NAME}.ipynb": correct.read_bytes()}, tmp_path,
+                                 sample_metadata(created_at=LATE), config=policy)
+    assert done.returncode == 0, done.stderr
+    earned = sum(test["score"] for test in results["tests"])
+    assert earned == sum(test["max_score"] for test in results["tests"])
+    assert results["score"] == pytest.approx(0.9 * earned)
+    assert "Late penalty: 10% of your score (10% of the score per day (or part of one) " \
+           "late)." in results["output"]
+    assert f"{results['score']:g}" not in results["output"]
+
+
+def test_an_extension_in_gradescopes_metadata_moves_the_due_date(tmp_path):
+    path = tmp_path / "submission_metadata.json"
+    metadata = sample_metadata(created_at=LATE)
+    metadata["users"][0]["assignment"] = {"due_date": "2018-08-02T23:00:00-07:00",
+                                          "late_due_date": None}
+    path.write_text(json.dumps(metadata))
+    policy = LatePolicy(penalty=0.25, per="hour")
+    assert submission_time(path, policy).startswith("Submitted on time")
+    assert late_fraction(path, policy) == 0
+    del metadata["users"][0]["assignment"]
+    path.write_text(json.dumps(metadata))
+    assert late_fraction(path, policy) == 0.75  # 3 hours started
+    assert "Late penalty: 75% of your score" in submission_time(path, policy)
+    del metadata["assignment"]["due_date"]  # no due date there: assignment.yml's
+    path.write_text(json.dumps(metadata))
+    assert submission_time(path, policy) is None
+    own = datetime(2018, 8, 1, 0, 30, tzinfo=timezone(timedelta(hours=-7)))
+    assert late_fraction(path, policy, own) == 0.25  # 35 min late: one hour started
 
 
 def test_submission_time_reads_gradescopes_metadata(tmp_path):

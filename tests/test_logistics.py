@@ -410,7 +410,6 @@ def test_an_override_above_the_maximum_is_refused_and_the_next_run_applies_a_fix
     ("due: 2026-10-09T23:59:00\n", "line {0}: due: 2026-10-09 23:59:00 has no zone"),
     ("due: 2026-10-09 23:59 Mars/Olympus\n", "unknown zone 'Mars/Olympus'"),
     ("due: soon\n", "line {0}: due: 'soon' is not an ISO 8601 date and time"),
-    ("late: {penalty: 0.1}\n", "line {0}: late: needs a due date"),
     ("due: 2026-10-09T23:59:00Z\nlate: {penalty: 10}\n",
      "line {1}: late.penalty must be a fraction from 0 to 1"),
     ("due: 2026-10-09T23:59:00Z\nlate: {per: week}\n", "late.per must be day or hour"),

@@ -524,6 +524,9 @@ class Logistics:
             parts.append(f"{len(self.overrides)} override(s)")
         if self.assignment.due is not None:
             parts.insert(0, f"due {moment_text(self.assignment.due)}")
+        elif self.assignment.late is not None:
+            parts.insert(0, "a late policy but no due date (due: in assignment.yml): only "
+                            "extensions' due dates count")
         return ", ".join(parts)
 
     def rows(self, records: dict) -> list[Row]:

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.core import text
+from grader.core.deadlines import LatePolicy
 from grader.core.grading import fault_exit, grade_submission, start_sandbox, ungraded
 from grader.core.results import SubmissionResult, render_summary, sandbox_line
 from grader.core.settings import Assignment, AssignmentError, course_secret, load_assignment
@@ -154,20 +155,21 @@ def find_submission(folder: Path, name: str) -> Path:
                        f"(it holds {listed}): upload {name}.ipynb")
 
 
-def submission_time(path: Path) -> str | None:
+def submission_time(path: Path, policy: LatePolicy | None = None,
+                    due_default: datetime | None = None) -> str | None:
     """What the output says of the submission's time: Gradescope's submission metadata's
-    ``created_at`` against its assignment's ``due_date`` (and ``late_due_date``). None without
-    the file or a due date; times without an offset are read as UTC."""
+    ``created_at`` against the student's due date (``users[0].assignment.due_date``, where
+    Gradescope puts an extension, else the assignment's ``due_date``, else ``due:`` of
+    assignment.yml) and ``late_due_date``; with a late policy, the penalty it takes. None
+    without the file or a due date; times without an offset are read as UTC."""
     try:
         metadata = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
         return f"The submission time is not known ({METADATA} could not be read)."
-    assignment = metadata.get("assignment") if isinstance(metadata, dict) else None
-    assignment = assignment if isinstance(assignment, dict) else {}
-    due, late_due = _moment(assignment.get("due_date")), _moment(assignment.get("late_due_date"))
-    created = _moment(metadata.get("created_at") if isinstance(metadata, dict) else None)
+    created, due, late_due = _times(metadata)
+    due = due or due_default
     if due is None:
         return None
     if created is None:
@@ -180,7 +182,40 @@ def submission_time(path: Path) -> str | None:
         said += (f" That is also after the late due date ({_shown(late_due)})."
                  if created > late_due else
                  f" That is within the late due date ({_shown(late_due)}).")
+    if policy is not None:
+        fraction = policy.fraction((created - due).total_seconds())
+        said += (f" Late penalty: {100 * fraction:g}% of your score ({policy.describe()})."
+                 if fraction else " Within the grace period: no penalty.")
     return said
+
+
+def late_fraction(path: Path, policy: LatePolicy | None,
+                  due_default: datetime | None = None) -> float:
+    """The fraction of the score the late policy takes, from the submission metadata."""
+    if policy is None:
+        return 0.0
+    try:
+        created, due, _ = _times(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return 0.0
+    due = due or due_default
+    if created is None or due is None or created <= due:
+        return 0.0
+    return policy.fraction((created - due).total_seconds())
+
+
+def _times(metadata) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """(created_at, the student's due date, late due date) from the submission metadata."""
+    metadata = metadata if isinstance(metadata, dict) else {}
+    assignment = metadata.get("assignment")
+    assignment = assignment if isinstance(assignment, dict) else {}
+    users = metadata.get("users")
+    own = users[0].get("assignment") if isinstance(users, list) and users and isinstance(
+        users[0], dict) else None
+    own = own if isinstance(own, dict) else {}
+    due = _moment(own.get("due_date")) or _moment(assignment.get("due_date"))
+    late_due = _moment(own.get("late_due_date")) or _moment(assignment.get("late_due_date"))
+    return _moment(metadata.get("created_at")), due, late_due
 
 
 def _moment(value) -> datetime | None:
@@ -300,9 +335,12 @@ def run(name: str, root: Path, zygote) -> int:
     else:
         graded = path.name
         result = grade_submission(assignment, path, zygote, secret=secret)
-    timing = submission_time(root / METADATA)
+    timing = submission_time(root / METADATA, assignment.late, assignment.due)
     results = gradescope_results(assignment, result, graded, timing,
                                  time.monotonic() - started)
+    fraction = late_fraction(root / METADATA, assignment.late, assignment.due)
+    if fraction:  # the total Gradescope records; the tests keep what they earned
+        results["score"] = round(result.score * (1 - fraction), 6)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_suffix(".partial")
     partial.write_text(json.dumps(results, indent=2))

@@ -235,6 +235,26 @@ def test_a_canvas_download_with_a_roster_gives_canvas_its_import_file(course, tm
     assert "canvas.csv: Canvas gradebook import for 4 student(s)" in said
 
 
+def test_a_changed_roster_rebuilds_the_rows_from_the_state_and_grades_nothing(course, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("ada", "bo"):
+        at(write_notebook(inbox / f"{name}.ipynb", RIGHT), DUE)
+    (tmp_path / "roster.csv").write_text("student,section\nada,A\ncy,B\n")
+    book, said = grade(course, inbox, "--roster", tmp_path / "roster.csv", out=tmp_path / "out")
+    assert {k: v["status"] for k, v in book.items()} == \
+        {"ada": "graded", "cy": "missing", "bo": "graded"}
+    assert "1 on the roster submitted nothing (status missing): cy" in said
+    (tmp_path / "roster.csv").write_text("student,section\nbo,C\nada,A\ndi,D\n")
+    book, said = grade(course, inbox, "--roster", tmp_path / "roster.csv", out=tmp_path / "out")
+    assert "nothing to grade" in said
+    assert list(book) == ["bo", "ada", "di"]  # the roster's order; cy is gone
+    assert (book["bo"]["section"], book["bo"]["total"], book["di"]["status"]) == \
+        ("C", "16", "missing")
+    report = page(tmp_path / "out" / "report.html")
+    assert "not on the roster" not in report
+
+
 # ---------------------------------------------------------------- Moodle's download
 
 WORKSHEET = """Identifier,"Full name","Email address",Status,Grade,"Maximum grade","Grade can be changed","Last modified (submission)","Last modified (grade)","Feedback comments"

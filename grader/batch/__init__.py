@@ -116,7 +116,22 @@ def grade_batch(options: Options, say=print) -> int:
                             rewritten=rewritten))
         for line in written:
             say(f"wrote {line}")
+        say_logistics(logistics, say)
     return 0
+
+
+def say_logistics(logistics, say) -> None:
+    """The summary's lines on the roster: who submitted nothing, who is not on it."""
+    if logistics.roster is None:
+        return
+    missing = [p.key for p in logistics.directory.people if p.submission is None]
+    if missing:
+        say(f"{len(missing)} on the roster submitted nothing (status missing): "
+            f"{', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}")
+    strays = logistics.directory.unrostered
+    if strays:
+        say(f"{len(strays)} submitted but not on the roster (rows kept, listed in the "
+            f"report): {', '.join(strays[:10])}{', ...' if len(strays) > 10 else ''}")
 
 
 CLASS_FILES_KEY = "class-files.key"  # in the state folder: what the class files show

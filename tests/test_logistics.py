@@ -291,6 +291,33 @@ def test_a_moodle_download_and_its_worksheet_give_back_a_worksheet(course, tmp_p
     assert "scratch.ipynb" in report  # the notebook not taken is named
 
 
+# ---------------------------------------------------------------- a JupyterHub's homes
+
+def test_a_jupyterhub_tree_grades_the_assignment_notebook_not_newer_scratch(course, tmp_path):
+    """Homes collected from a hub (or nbgrader's exchange): a folder per student holding the
+    assignment's notebook among newer scratch notebooks and Jupyter's checkpoints."""
+    homes = tmp_path / "homes"
+    for student, cells in (("ada", RIGHT), ("bo", WRONG)):
+        work = homes / student / "toy"
+        (work / ".ipynb_checkpoints").mkdir(parents=True)
+        at(write_notebook(work / "toy.ipynb", cells), DUE - timedelta(hours=2))
+        at(write_notebook(work / "scratch.ipynb", WRONG if cells is RIGHT else RIGHT),
+           DUE + timedelta(days=1))
+        write_notebook(work / ".ipynb_checkpoints" / "toy-checkpoint.ipynb", RIGHT)
+        (homes / student / "notes.py").write_text("x = 1\n")
+    book, _ = grade(course, homes, out=tmp_path / "out")
+    assert {k: (v["total"], v["late_by"]) for k, v in book.items()} == \
+        {"ada": ("16", "0"), "bo": ("6", "0")}  # toy.ipynb's time: on time
+    report = page(tmp_path / "out" / "report.html")
+    every = report.split("<h2>Every submission</h2>")[1].split("<h2>")[0]
+    assert "homes/ada/toy/toy.ipynb" in every and "scratch.ipynb" not in every
+    others = report.split("Other files, not graded")[1]
+    for student in ("ada", "bo"):
+        assert f"homes/{student}/toy/scratch.ipynb" in others
+        assert f"homes/{student}/notes.py" in others
+    assert "checkpoint" not in report
+
+
 # ---------------------------------------------------------------- extensions, times, overrides
 
 def test_extensions_times_and_overrides_change_the_rows_and_are_kept_for_later_runs(

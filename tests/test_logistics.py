@@ -31,6 +31,7 @@ late:
   zero_after: 7d
 """
 RIGHT, WRONG = [FORWARD, BACKWARD], [FORWARD, WRONG_BACKWARD]  # 16 and 6 of 16 points
+LMS = Path(__file__).parent / "fixtures" / "lms"
 
 
 @pytest.fixture
@@ -69,6 +70,51 @@ def at(path: Path, moment: datetime) -> Path:
 
 def page(path: Path) -> str:
     return html.unescape(path.read_text())
+
+
+def canvas_imports(table: list[list[str]]) -> dict[str, float]:
+    """What Canvas's gradebook import (canvas-lms lib/gradebook_importer.rb) takes from
+    ``table``: Canvas user id -> score of the one assignment column. Its header rules:
+    ``Student`` in the first cell and ``ID`` in the second, ``SIS User ID`` only followed by
+    ``SIS Login ID``, ``Section`` as the last student column; a ``Points Possible`` row
+    anywhere; an assignment header ``Title (id)`` or a title; scores numbers, ``-`` or empty."""
+    header, *body = table
+    assert len(header) > 3 and "Student" in header[0] and "ID" in header[1]
+    students = 3
+    if "SIS Login ID" in header[2]:
+        students += 1
+    elif "SIS User ID" in header[2] and "SIS Login ID" in header[3]:
+        students += 2
+    assert "Section" in header[students - 1]
+    assert len(header) == students + 1  # one assignment, nothing read-only
+    scores = {}
+    for row in body:
+        assert len(row) == len(header)
+        if "Points Possible" in row[0]:
+            assert float(row[students]) > 0
+            continue
+        assert row[1].isdigit() or any(row[2:students - 1])  # an id Canvas matches on
+        scores[row[1]] = float(row[students])
+    return scores
+
+
+def moodle_imports(table: list[list[str]]) -> dict[str, float]:
+    """What Moodle's worksheet upload (mod/assign/feedback/offline/importgradeslib.php)
+    takes: ``Identifier``, ``Grade`` and ``Last modified (grade)`` columns found by their
+    English names, the id ``Participant N`` with the prefix cut off, a grade from 0 to the
+    maximum, a time ``strtotime`` reads; participant id -> grade."""
+    header, *body = table
+    at = {name: header.index(name) for name in ("Identifier", "Grade",
+                                                "Last modified (grade)", "Maximum grade")}
+    grades = {}
+    for row in body:
+        identifier = row[at["Identifier"]]
+        assert identifier.startswith("Participant ")
+        grade = float(row[at["Grade"]])
+        assert 0 <= grade <= float(row[at["Maximum grade"]])
+        datetime.strptime(row[at["Last modified (grade)"]], "%Y-%m-%d %H:%M:%S")
+        grades[identifier.removeprefix("Participant ")] = grade
+    return grades
 
 
 # ---------------------------------------------------------------- Gradescope's export
@@ -178,12 +224,7 @@ def test_a_malformed_gradescope_metadata_file_stops_the_batch_before_grading(cou
 
 # ---------------------------------------------------------------- Canvas's download
 
-CANVAS_ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,"An affine layer, forward and backward (777)",Current Score
-    Points Possible,,,,,16,(read only)
-"Doe, Jane",12345,S1,jdoe,Section A,,
-"Smith, Bob",12346,S2,bsmith,Section A,,
-"Absent, Al",12347,S3,aabsent,Section B,,
-"""
+CANVAS_EXPORT = LMS / "canvas_gradebook_export.csv"  # a roster as Canvas exports it
 
 
 def canvas_download(folder: Path) -> Path:
@@ -204,7 +245,8 @@ def canvas_download(folder: Path) -> Path:
 
 
 def test_a_canvas_download_with_a_roster_gives_canvas_its_import_file(course, tmp_path):
-    (tmp_path / "roster.csv").write_text(CANVAS_ROSTER, encoding="utf-8-sig")  # Excel's BOM
+    (tmp_path / "roster.csv").write_text(CANVAS_EXPORT.read_text(),
+                                         encoding="utf-8-sig")  # as Excel saves it
     book, said = grade(course, canvas_download(tmp_path), "--roster", tmp_path / "roster.csv",
                        out=tmp_path / "out")
     assert list(book) == ["doejane", "smithbob", "aabsent", "mallory"]  # roster order first
@@ -233,6 +275,8 @@ def test_a_canvas_download_with_a_roster_gives_canvas_its_import_file(course, tm
         ["Absent, Al", "12347", "S3", "aabsent", "Section B", "0"],
         ["mallory", "12399", "", "", "", "16"]]  # known to Canvas by the file's user id
     assert "canvas.csv: Canvas gradebook import for 4 student(s)" in said
+    assert canvas_imports(canvas) == {"12345": 16.0, "12346": 14.4, "12347": 0.0,
+                                      "12399": 16.0}
 
 
 def test_a_changed_roster_rebuilds_the_rows_from_the_state_and_grades_nothing(course, tmp_path):
@@ -257,12 +301,7 @@ def test_a_changed_roster_rebuilds_the_rows_from_the_state_and_grades_nothing(co
 
 # ---------------------------------------------------------------- Moodle's download
 
-WORKSHEET = """Identifier,"Full name","Email address",Status,Grade,"Maximum grade","Grade can be changed","Last modified (submission)","Last modified (grade)","Feedback comments"
-"Participant 637310","Ana López",ana@uni.edu,"Submitted for grading
-",,16.00,Yes,"Friday, 9 October 2026, 10:21 PM",-,
-"Participant 596644","Andrew Sayler",andrew@uni.edu,"No submission
-",,16.00,Yes,-,-,
-"""
+WORKSHEET = LMS / "moodle_grading_worksheet.csv"  # a roster as Moodle gives it
 
 
 def test_a_moodle_download_and_its_worksheet_give_back_a_worksheet(course, tmp_path):
@@ -271,7 +310,7 @@ def test_a_moodle_download_and_its_worksheet_give_back_a_worksheet(course, tmp_p
     folder.mkdir(parents=True)
     at(write_notebook(folder / "toy.ipynb", WRONG), DUE - timedelta(hours=1))
     at(write_notebook(folder / "scratch.ipynb", RIGHT), DUE - timedelta(minutes=30))
-    (tmp_path / "worksheet.csv").write_text(WORKSHEET)
+    shutil.copy(WORKSHEET, tmp_path / "worksheet.csv")
     book, said = grade(course, inbox, "--roster", tmp_path / "worksheet.csv",
                        out=tmp_path / "out")
     ana, andrew = book["Ana López"], book["andrew@uni.edu"]  # the roster's email names him
@@ -286,7 +325,7 @@ def test_a_moodle_download_and_its_worksheet_give_back_a_worksheet(course, tmp_p
                                 "Submitted for grading", "6", "16", "Yes"]
     assert worksheet[2][:5] == ["Participant 596644", "Andrew Sayler", "andrew@uni.edu",
                                 "No submission", "0"]
-    assert datetime.strptime(worksheet[1][7], "%Y-%m-%d %H:%M:%S")  # Moodle reads it
+    assert moodle_imports(worksheet) == {"637310": 6.0, "596644": 0.0}
     report = page(tmp_path / "out" / "report.html")
     assert "scratch.ipynb" in report  # the notebook not taken is named
 

@@ -120,3 +120,29 @@ def test_a_browsers_second_download_is_the_same_students_later_attempt(tmp_path)
                                    "gwen _draft_": f"{inbox}/gwen (draft).ipynb"}
     assert sorted(collection.superseded) == [(f"{inbox}/frank (2).py", "frank"),
                                              (f"{inbox}/frank.ipynb", "frank")]
+
+
+def test_inside_a_students_folder_a_file_name_never_names_another_student(tmp_path):
+    """mallory names her file like Bob's Canvas download, trudy like Carol's Moodle one: only
+    their folders name them, with no platform id and no late marker of anyone's."""
+    inbox = tmp_path / "inbox"
+    _touch(inbox / "bobsmith_4242_100_hw.ipynb")
+    _touch(inbox / "mallory" / "bobsmith_LATE_4242_999_hw.ipynb")
+    _touch(inbox / "trudy" / "Carol King_77_assignsubmission_file_hw.ipynb")
+    _touch(inbox / "Jane Doe_12_assignsubmission_file_" / "dan_1_2_hw.ipynb")
+    chosen = {s.student: s for s in collect([str(inbox)], tmp_path / "scratch").submissions}
+    assert set(chosen) == {"bobsmith", "mallory", "trudy", "Jane Doe"}
+    assert dict(chosen["bobsmith"].person) == {"canvas_id": "4242"}
+    for student in ("mallory", "trudy"):
+        assert chosen[student].person == () and chosen[student].platform == ""
+        assert not chosen[student].late_marker
+    assert dict(chosen["Jane Doe"].person) == {"name": "Jane Doe",
+                                               "moodle_participant": "Participant 12"}
+
+
+def test_a_moodle_file_whose_own_name_looks_like_canvas_is_moodles(tmp_path):
+    inbox = tmp_path / "inbox"
+    _touch(inbox / "John Roe_13_assignsubmission_file_hw_1_2_final.ipynb")
+    (submission,) = collect([str(inbox)], tmp_path / "scratch").submissions
+    assert submission.student == "John Roe" and submission.platform == "Moodle"
+    assert dict(submission.person)["moodle_participant"] == "Participant 13"

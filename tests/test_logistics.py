@@ -219,6 +219,11 @@ def test_a_malformed_gradescope_metadata_file_stops_the_batch_before_grading(cou
         "submission_1:\n  :submitters:\n  - :email: a@b.c\n  :created_at: yesterday\n")
     done = run_dlgrade("grade", course, export, "-o", tmp_path / "out")
     assert done.returncode == 2 and ":created_at: is not a date and time" in done.stderr
+    (export / "submission_metadata.yml").write_text(  # nested aliases: a YAML bomb
+        "submission_1:\n  :submitters:\n  - :email: &a [x, x, x]\n    :name: [*a, *a]\n"
+        "  :created_at: 2026-10-10 06:30:00.5 Z\n")
+    done = run_dlgrade("grade", course, export, "-o", tmp_path / "out")
+    assert done.returncode == 2 and ":name: must be a short text, got a list" in done.stderr
     assert not (tmp_path / "out" / "results").exists()
 
 
@@ -451,6 +456,14 @@ BAD_INPUTS = {
                                   "overrides.csv, line 2, column question: no question 'q9'"),
     "override without reason": ("--overrides", "student,question,delta,reason\nada,q1,1,\n",
                                 "overrides.csv, line 2, column reason: say why"),
+    "roster unclosed quote": ("--roster", 'username,name\n"ada,A\nbo,B\n',
+                              "roster.csv, line 3: not CSV (unexpected end of data)"),
+    "time out of range": ("--submitted-at", "student,submitted_at\nada,9999-12-31T23:00-12:00\n",
+                          "times.csv, line 2, column submitted_at: '9999-12-31T23:00-12:00' "
+                          "is out of range"),
+    "extension out of range": ("--extensions", "student,days\nada,1e300\n",
+                               "extensions.csv, line 2, column days: '1e300' moves the due date "
+                               "out of range"),
     "override not a number": ("--overrides", "student,question,points,reason\nada,q1,lots,x\n",
                               "overrides.csv, line 2, column points: 'lots' is not a number"),
 }
@@ -475,19 +488,49 @@ def test_a_malformed_file_is_one_line_naming_file_and_line_before_grading(
     assert not (tmp_path / "out" / ".dlgrade" / "inputs").exists()  # nothing kept
 
 
-def test_an_override_above_the_maximum_is_refused_and_the_next_run_applies_a_fixed_one(
+def test_a_roster_column_without_a_roster_is_an_error(course, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_notebook(inbox / "ada.ipynb", RIGHT)
+    done = run_dlgrade("grade", course, inbox, "-o", tmp_path / "out", "--roster-id", "email")
+    assert done.returncode == 2
+    assert "--roster-id names a column of the roster: give --roster CSV too" in done.stderr
+    (tmp_path / "roster.csv").write_text("student,email\nada,ada@uni.edu\n")
+    done = run_dlgrade("grade", course, inbox, "-o", tmp_path / "out", "--roster",
+                       tmp_path / "roster.csv", "--roster-id", "mail")
+    assert done.returncode == 2 and "roster.csv, line 1: no column mail" in done.stderr
+
+
+def test_an_override_out_of_range_is_refused_before_grading_when_it_can_be_known(
         course, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     at(write_notebook(inbox / "ada.ipynb", RIGHT), DUE)
+    out = tmp_path / "out"
+    for content, expected in (
+            ("ada,q1,99,,regrade", "line 2: ada's q1 would be 99, outside 0 to 6 points"),
+            ("ada,total,17,,bonus", "line 2: ada's total would be 17, outside 0 to 16 points")):
+        (tmp_path / "overrides.csv").write_text(
+            f"student,question,points,delta,reason\n{content}\n")
+        done = run_dlgrade("grade", course, inbox, "-o", out, "--overrides",
+                           tmp_path / "overrides.csv")
+        assert done.returncode == 2 and expected in done.stderr
+        assert not out.exists()  # nothing graded, nothing kept
+    # A change to a score not yet known is checked once graded; every result is kept.
     (tmp_path / "overrides.csv").write_text("student,question,delta,reason\nada,q1,+1,bonus\n")
-    done = run_dlgrade("grade", course, inbox, "-o", tmp_path / "out", "--overrides",
+    done = run_dlgrade("grade", course, inbox, "-o", out, "--overrides",
                        tmp_path / "overrides.csv")
     assert done.returncode == 2
-    assert "overrides.csv, line 2: ada's q1 would be 7, outside 0 to 6 points" in done.stderr
-    (tmp_path / "overrides.csv").write_text("student,question,delta,reason\nada,q1,-1,typo\n")
-    book, said = grade(course, inbox, "--overrides", tmp_path / "overrides.csv",
-                       out=tmp_path / "out")
+    assert "overrides.csv, line 2: ada's q1 would be 7, outside 0 to 6 points (every result " \
+           "is kept: correct the file and run again)" in done.stderr
+    assert (out / "results" / "ada.json").is_file()
+    # Graded now: the same change is refused before anything else happens.
+    done = run_dlgrade("grade", course, inbox, "-o", out, "--overrides",
+                       tmp_path / "overrides.csv")
+    assert done.returncode == 2 and "ada's q1 would be 7" in done.stderr
+    assert "grading" not in done.stdout
+    (tmp_path / "overrides.csv").write_text("student,question,delta,reason\nada,Q1,-1,typo\n")
+    book, said = grade(course, inbox, "--overrides", tmp_path / "overrides.csv", out=out)
     assert "nothing to grade" in said and book["ada"]["total"] == "15"
 
 

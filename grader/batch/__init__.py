@@ -61,7 +61,6 @@ def grade_batch(options: Options, say=print) -> int:
         collection = collect(options.paths, Path(scratch), options.pattern, assignment.name)
         if not collection.submissions:
             raise AssignmentError("no submissions found in " + ", ".join(options.paths))
-        (out / STATE).mkdir(parents=True, exist_ok=True)
         logistics = prepare(out, assignment, collection, options.inputs or {},
                             options.roster_id)
         bundle = assignment_bundle(assignment)

@@ -60,6 +60,7 @@ NAME_BYTES = 200  # a file or folder name written to disk (the system allows 255
 STEM_BYTES = 120  # a student's stem: the name of their result, feedback and state files
 SOURCE_LIMIT = 4_000  # characters of a submission's source, as the report shows it
 GRADESCOPE_METADATA = "submission_metadata.yml"
+MAX_METADATA = 64 * 1024 * 1024  # a class of thousands with their autograder results
 # Canvas: sortable name (lowercased, word characters), LATE, user id, file id, file name.
 CANVAS_FILE = re.compile(r"(?P<name>.*?)(?:_(?P<late>LATE))?_(?P<user>\d+)_(?P<file>\d+)_"
                          r"(?P<filename>.+)", re.S)
@@ -189,15 +190,15 @@ def _file(path: Path, source: str, matcher, mtime: float | None = None,
         stem = found.group("student")
         if "attempt" in matcher.groupindex and found.group("attempt"):
             attempt = int(found.group("attempt"))
+    elif not matcher and (moodle := _moodle(name)) and moodle.group("filename"):
+        stem = moodle.group("name")
+        platform = dict(filename=moodle.group("filename"), platform="Moodle",
+                        person=_moodle_person(moodle))
     elif not matcher and (canvas := CANVAS_FILE.fullmatch(name)) and canvas.group("name"):
         stem, attempt = canvas.group("name"), int(canvas.group("file"))
         platform = dict(filename=canvas.group("filename"), platform="Canvas",
                         person=(("canvas_id", canvas.group("user")),),
                         late_marker=bool(canvas.group("late")))
-    elif not matcher and (moodle := _moodle(name)) and moodle.group("filename"):
-        stem = moodle.group("name")
-        platform = dict(filename=moodle.group("filename"), platform="Moodle",
-                        person=_moodle_person(moodle))
     elif not matcher and (copy := DUPLICATE.fullmatch(stem)):
         stem, attempt = copy.group(1), int(copy.group(2))
     when = (datetime.fromtimestamp(mtime) if time_source == "zip entry"
@@ -252,13 +253,25 @@ def _folder(folder: Path, label: str, matcher, stand_ins: _StandIns,
                     members = [(moodle.group("name"),
                                 dict(platform="Moodle", person=_moodle_person(moodle)))]
             for inner, inner_info in _walk(entry):
-                candidate = _candidate(inner, inner_info, label + _relative(inner, folder),
-                                       matcher, stand_ins, folder, mtimes)
+                candidate = _own_name(_candidate(inner, inner_info,
+                                                 label + _relative(inner, folder), matcher,
+                                                 stand_ins, folder, mtimes), inner.name)
                 for student, platform in members:
                     found.append(replace(candidate, student=student, **platform))
         else:
             found.append(_candidate(entry, info, source, matcher, stand_ins, folder, mtimes))
     return found
+
+
+def _own_name(candidate: _Candidate, name: str) -> _Candidate:
+    """A file inside a student's folder: its name says nothing of who or when. A platform's
+    pattern in it (``bob_LATE_4242_1_hw.ipynb`` in mallory's folder) is the student's own
+    choice, never Bob's Canvas id or a late marker; only the folder, or the platform's
+    metadata, names the student."""
+    if not candidate.platform:
+        return candidate
+    return replace(candidate, person=(), platform="", late_marker=False, filename=name,
+                   attempt=0)
 
 
 def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
@@ -268,6 +281,10 @@ def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
     if not path.is_file() or path.is_symlink():
         return None
     name = label + GRADESCOPE_METADATA
+    if path.stat().st_size > MAX_METADATA:
+        raise CollectionError(f"{terminal(name)}: {path.stat().st_size:,} bytes, over the "
+                              f"limit of {MAX_METADATA:,} (MAX_METADATA in "
+                              f"grader/batch/collect.py): nothing was graded")
     try:
         metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -303,6 +320,12 @@ def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
             when = when.replace(tzinfo=timezone.utc)  # Gradescope writes UTC (" Z")
         members = []
         for submitter in submitters:
+            for field_ in ("name", "email", "sid"):
+                value = submitter.get(f":{field_}")
+                if value is not None and (isinstance(value, bool) or not isinstance(
+                        value, (str, int)) or len(str(value)) > 500):
+                    raise CollectionError(f"{where}: :{field_}: must be a short text, got a "
+                                          f"{type(value).__name__}: nothing was graded")
             person = tuple((field_, str(submitter[f":{field_}"])) for field_ in
                            ("name", "email", "sid") if submitter.get(f":{field_}") is not None)
             known = dict(person)

@@ -76,7 +76,7 @@ class Table:
 
 
 def read_table(text: str, name: str) -> Table:
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), strict=True)  # an unclosed quote is an error
     try:
         header = next(reader, [])
         rows = []
@@ -149,6 +149,9 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
         tables[kind] = (text, name, now)
         if text is not None:
             texts[kind] = text
+    id_given = roster_id is not None
+    if id_given and "roster" not in texts:
+        raise InputError("--roster-id names a column of the roster: give --roster CSV too")
     if roster_id is None and "roster" in texts and given.get("roster") is None:
         kept = out / ".dlgrade" / INPUTS / "roster-id.txt"
         roster_id = kept.read_text().strip() if kept.is_file() else None
@@ -162,6 +165,8 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
     times = read_times(*live["submitted-at"], directory, due) if "submitted-at" in live else {}
     overrides = read_overrides(*live["overrides"], directory, list(assignment.questions)) \
         if "overrides" in live else []
+    if overrides:
+        check_overrides(overrides, question_maxima(assignment), out)
     for kind, (text, _, now) in tables.items():
         if not now:
             continue
@@ -170,7 +175,7 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
         else:
             (out / ".dlgrade" / INPUTS / f"{kind}.csv").unlink(missing_ok=True)
             texts.pop(kind, None)
-    if given.get("roster") is not None:
+    if given.get("roster") is not None or id_given:
         kept = out / ".dlgrade" / INPUTS / "roster-id.txt"
         if roster_id and "roster" in live:
             keep_text(kept, roster_id + "\n")
@@ -179,6 +184,35 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
     texts["roster-id"] = roster_id or ""
     return Logistics(assignment, collection, directory, roster, extensions, times, overrides,
                      {k: v for k, v in texts.items() if k in live or k == "roster-id"})
+
+
+def question_maxima(assignment) -> dict[str, float]:
+    """Each question's points, from the hidden suite run against no submission (every test
+    fails, and keeps its points' maximum): trusted code only, in this process."""
+    from grader.core.grading import ungraded
+
+    result = ungraded(assignment, Path("overrides"), "error", "maxima", False)
+    return {q: s.max_score for q, s in result.questions.items()}
+
+
+def check_overrides(overrides: list[Override], maxima: dict[str, float], out: Path) -> None:
+    """Refuse, before grading, an override that takes a score out of 0 to its maximum: a new
+    score, or a change to a score graded before."""
+    from grader.batch.state import stored
+
+    top = sum(maxima.values())
+    for override in overrides:
+        limit = top if override.question == TOTAL else maxima.get(override.question, 0.0)
+        after = override.points
+        if after is None and override.question != TOTAL:
+            record = stored(out, override.key)
+            if record is None or "result" not in record:
+                continue  # known once graded: checked then
+            score = record["result"].get("questions", {}).get(override.question, {})
+            after = score.get("score", 0.0) + override.delta
+        if after is not None and not -1e-9 <= after <= limit + 1e-9:
+            raise InputError(f"{override.where}: {override.key}'s {override.question} would "
+                             f"be {_num(after)}, outside 0 to {_num(limit)} points")
 
 
 def keep_text(path: Path, text: str) -> None:
@@ -378,8 +412,13 @@ def read_extensions(text: str, name: str, people: Directory,
                 raise InputError(f"{where}, column {column}: extra time needs the "
                                  f"assignment's due date (due: in assignment.yml)")
             amount = _number(value, f"{where}, column {column}", allow_negative=False)
-            delta = timedelta(days=amount) if column == days else timedelta(hours=amount)
-            found[key] = (due + delta, f"extended by {duration_text(delta.total_seconds())}")
+            try:
+                delta = timedelta(days=amount) if column == days else timedelta(hours=amount)
+                moment = within_range(due + delta, f"{where}, column {column}", value)
+            except (OverflowError, InputError):
+                raise InputError(f"{where}, column {column}: {value!r} moves the due date out "
+                                 f"of range (years 1900 to 2999)") from None
+            found[key] = (moment, f"extended by {duration_text(delta.total_seconds())}")
         lines[key] = line
     return found
 
@@ -432,11 +471,12 @@ def read_overrides(text: str, name: str, people: Directory,
     for line, row in table.rows:
         where = f"{name}, line {line}"
         key = people.find(row.get(who, ""), f"{where}, column {who}")
-        qid = row.get(question, "")
-        if qid not in questions and qid.casefold() != TOTAL:
-            raise InputError(f"{where}, column {question}: no question {qid!r} (the "
+        given_qid = row.get(question, "")
+        known = {q.casefold(): q for q in [*questions, TOTAL]}
+        if given_qid.casefold() not in known:
+            raise InputError(f"{where}, column {question}: no question {given_qid!r} (the "
                              f"questions are {', '.join(questions)}, and total)")
-        qid = TOTAL if qid.casefold() == TOTAL else qid
+        qid = known[given_qid.casefold()]
         if (key, qid) in lines:
             raise InputError(f"{where}: {key}'s {qid} is already overridden on line "
                              f"{lines[key, qid]}")
@@ -469,14 +509,26 @@ def _number(value: str, where: str, allow_negative: bool) -> float:
 def _moment(value: str, where: str, due: datetime | None) -> datetime:
     """A date and time; one without a zone is in the due date's zone."""
     try:
-        return parse_due(value, where)
+        moment = parse_due(value, where)
     except DeadlineError as error:
-        if due is not None and "has no zone" in str(error):
-            try:
-                return datetime.fromisoformat(value.strip()).replace(tzinfo=due.tzinfo)
-            except ValueError:
-                pass
-        raise InputError(str(error)) from None
+        if due is None or "has no zone" not in str(error):
+            raise InputError(str(error)) from None
+        try:
+            moment = datetime.fromisoformat(value.strip()).replace(tzinfo=due.tzinfo)
+        except ValueError:
+            raise InputError(str(error)) from None
+    return within_range(moment, where, value)
+
+
+def within_range(moment: datetime, where: str, value) -> datetime:
+    """``moment``, if it is a year any zone can show (a day off the calendar's ends is not)."""
+    try:
+        moment.astimezone(timezone.utc)
+        if not 1900 <= moment.year <= 2999:
+            raise OverflowError
+    except OverflowError:
+        raise InputError(f"{where}: {value!r} is out of range (years 1900 to 2999)") from None
+    return moment
 
 
 # ---------------------------------------------------------------- each row
@@ -561,7 +613,8 @@ class Logistics:
             top_q = maxima.get(override.question, 0.0)
             if not -1e-9 <= after <= top_q + 1e-9:
                 raise InputError(f"{override.where}: {person.key}'s {override.question} would "
-                                 f"be {_num(after)}, outside 0 to {_num(top_q)} points")
+                                 f"be {_num(after)}, outside 0 to {_num(top_q)} points (every "
+                                 f"result is kept: correct the file and run again)")
             row.questions[override.question] = round(after, 6)
             row.overridden[override.question] = override.reason
             row.notes.append(override.text())
@@ -574,7 +627,8 @@ class Logistics:
             total = override.points if override.points is not None else total + override.delta
             if row.max_total is not None and not -1e-9 <= total <= row.max_total + 1e-9:
                 raise InputError(f"{override.where}: {person.key}'s total would be "
-                                 f"{_num(total)}, outside 0 to {_num(row.max_total)} points")
+                                 f"{_num(total)}, outside 0 to {_num(row.max_total)} points "
+                                 f"(every result is kept: correct the file and run again)")
             row.notes.append(override.text())
             row.overridden[TOTAL] = override.reason
         row.total = round(total, 6)

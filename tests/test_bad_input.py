@@ -105,11 +105,21 @@ def test_wrong_return_values_get_a_precise_message(tmp_path, body, expected):
     assert result["status"] == "graded" and _q(result, "q1") <= 1 and _q(result, "q2") == 10
 
 
-def test_float32_within_policy_passes(tmp_path):
+def test_a_float32_result_is_held_to_the_float64_policy(tmp_path):
+    """Rounding the right values to float32 is within the float64 tolerance for one call
+    (a relative error below 2**-24, under rtol 1e-6), so every single-call check passes
+    whatever the draw; fed back into a second call (the composition check), cancellation
+    can take it out, and then the message names the float64 tolerance: the student's dtype
+    never buys a looser check. (The inputs change with the notebook's cell ids: any draw.)"""
     forward = ("import numpy as np\ndef affine(x, W, b):\n"
                "    return (x @ W + b).astype(np.float32)\n")
     result = grade_json(write_notebook(tmp_path / "f32.ipynb", [forward, BACKWARD]))
-    assert result["score"] == TOY_MAX
+    for test in result["tests"]:
+        if test["name"].endswith("test_affine_composes") and test["outcome"] != "passed":
+            assert "float64 tolerance" in test["message"]
+        else:
+            assert test["outcome"] == "passed", test
+    assert result["score"] >= TOY_MAX - 1
 
 
 def test_python_file_with_percent_cells(tmp_path):

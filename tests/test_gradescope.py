@@ -29,8 +29,8 @@ from conftest import (
 )
 from published import solved
 
-from grader.core.settings import AssignmentError, load_assignment
 from grader.core.deadlines import LatePolicy
+from grader.core.settings import AssignmentError, load_assignment
 from grader.platforms.gradescope import (
     SECRET_IN_ZIP,
     gradescope_zip,

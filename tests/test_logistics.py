@@ -135,8 +135,8 @@ submission_217048562:
     score: 0.0
     tests: []
     output: This assignment does not have an autograder configured.
-    extra_data: 
-    visibility: 
+    extra_data:<sp>
+    visibility:<sp>
   :history:
   - :submitters: []
     :created_at: 2026-10-09 06:59:12.419858000 Z
@@ -152,7 +152,7 @@ submission_216667716:
   :score: 0.0
   :status: processed
   :history: []
-"""
+""".replace("<sp>", " ")  # Ruby's YAML writes a null as "key: ", its space kept
 
 
 def gradescope_export(folder: Path) -> Path:

@@ -153,7 +153,7 @@ def test_the_batch_writes_everything_with_honest_scores(graded, inbox):
     out, done = graded
     assert "Traceback" not in done.stdout + done.stderr
     header, *body = _csv_rows(out / "gradebook.csv")
-    rows = {row[0]: dict(zip(header, row)) for row in body}
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     odd = _stem_of(out, "calc")
     expected = {"reference": TOY_MAX, "wrong": WRONG_SCORE, "surrogate": SURROGATE_SCORE,
                 "everything": WRONG_SCORE, "mallory": WRONG_SCORE, odd: TOY_MAX}

@@ -34,8 +34,8 @@ PARTICIPANT = re.compile(r"Participant (\d+)")
 
 def write(out: Path, assignment, rows: list, questions: list[str]) -> list[str]:
     """Write what can be written; remove what no longer can; say what happened."""
-    from grader.batch.outputs import _csv
     from grader.batch.state import write_atomically
+    from grader.core.text import csv_text
 
     said = []
     for name, build in ((CANVAS, _canvas), (MOODLE, _moodle)):
@@ -43,7 +43,7 @@ def write(out: Path, assignment, rows: list, questions: list[str]) -> list[str]:
         if table is None:
             (out / name).unlink(missing_ok=True)
             continue
-        write_atomically(out / name, _csv(table))
+        write_atomically(out / name, csv_text(table))
         line = f"{out / name}: {what} for {len(table) - 1 - (name == CANVAS)} student(s)"
         if left_out:
             line += (f"; left out, no id: {', '.join(left_out[:8])}"

@@ -86,7 +86,8 @@ def read_table(text: str, name: str) -> Table:
             if len(row) > len(header):
                 raise InputError(f"{name}, line {reader.line_num}: {len(row)} cells, but the "
                                  f"header has {len(header)} columns")
-            rows.append((reader.line_num, dict(zip(header, [c.strip() for c in row]))))
+            rows.append((reader.line_num, dict(zip(header, [c.strip() for c in row],
+                                                          strict=False))))
     except csv.Error as error:
         raise InputError(f"{name}, line {reader.line_num}: not CSV ({error})") from None
     header = [h.strip() for h in header]
@@ -593,7 +594,6 @@ class Logistics:
 
     def _row(self, person: Person, record: dict | None, top, maxima: dict) -> Row:
         row = Row(person, record["result"] if record else None)
-        assignment = self.assignment
         if record is not None:
             result = record["result"]
             row.status, row.max_total = result["status"], result["max_score"]

@@ -13,7 +13,6 @@ folders of the TA's machine.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import re
 import statistics
@@ -177,12 +176,7 @@ def _write_if_changed(folder: Path, stem: str, texts: dict[str, str]) -> None:
         write_atomically(path, content)
 
 
-def _csv(rows: list[list]) -> str:
-    """Every cell through ``text.csv_cell``: one line, no control character, no formula."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [[text.csv_cell(cell) for cell in row] for row in rows])
-    return buffer.getvalue()
+
 
 
 IDENTITY = ("name", "email", "sid", "canvas_id", "moodle_participant")
@@ -210,7 +204,7 @@ def _gradebook(questions: list[str], rows: list, logistics) -> str:
                       row.status, *gradebook_extra(row),
                       *(person.get(k, "") for k in identity),
                       *((row.person.roster or {}).get(c, "") for c, _ in shown_roster)])
-    return _csv(table)
+    return text.csv_text(table)
 
 
 def _question_scores(result: dict, questions: list[str]) -> list:
@@ -235,7 +229,7 @@ def _otter_grades(collection: Collection, records: dict) -> str:
                      _num(result["score"]),
                      _num(round(result["score"] / result["max_score"], 6))
                      if result["max_score"] else 0, status])
-    return _csv(rows)
+    return text.csv_text(rows)
 
 
 def _report(assignment, collection: Collection, records: dict, rows: list, logistics) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 
 from grader.core.deadlines import DeadlineError, LatePolicy, parse_due, parse_late
-
 from grader.sandbox import Limits, Policy
 from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 

@@ -137,3 +137,15 @@ def fence(value) -> str:
 def terminal(value, limit: int = 200) -> str:
     """Student text for one line of a terminal: cleaned, newlines and tabs as spaces."""
     return clean(value, limit).replace("\n", " ").replace("\t", " ")
+
+
+def csv_text(rows) -> str:
+    """Rows as CSV, every cell through :func:`csv_cell`: one line, no control character, no
+    formula."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [[csv_cell(cell) for cell in row] for row in rows])
+    return buffer.getvalue()

@@ -231,3 +231,70 @@ def test_an_assignment_without_a_handout_or_public_checks_is_named_not_a_traceba
         f"dlgrade: error: {public}: missing: publishing writes the student notebook from the "
         f"public checks (tests students run in their notebook); `dlgrade new NAME` shows "
         f"one\n"))
+
+
+# ---------------------------------------------------------------- an instructor's mistakes
+
+def test_a_syntax_error_in_the_reference_is_one_line_naming_file_and_line(tmp_path):
+    course = _demo_course(tmp_path)
+    reference = course / "solutions" / "demo.py"
+    lines = reference.read_text().splitlines()
+    reference.write_text("\n".join(lines + ["def broken(a, b:", "    return a"]) + "\n")
+    done = publish(course, "demo")
+    assert (done.returncode, done.stderr) == (2, (
+        f"dlgrade: error: {reference}, line {len(lines) + 1}: '(' was never closed (the "
+        f"reference solution must run: it grades every submission)\n"))
+
+
+def test_tests_without_a_question_are_named_one_line_each(tmp_path):
+    course = _demo_course(tmp_path)
+    _break(course, "assignments/demo/tests/test_q1.py", 'pytestmark = pytest.mark.question("q1")',
+           "pytestmark = []")
+    done = publish(course, "demo")
+    tests = course / "assignments" / "demo" / "tests"
+    assert done.returncode == 2 and "INTERNALERROR" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"dlgrade: error: {tests}/test_q1.py::test_mse_matches_reference: needs "
+        f"@pytest.mark.question('ID')",
+        f"{tests}/test_q1.py::test_mse_grad_matches_finite_differences: needs "
+        f"@pytest.mark.question('ID')"]
+
+
+def test_a_question_without_tests_or_with_other_points_than_stated_stops_publishing(tmp_path):
+    course = _demo_course(tmp_path)
+    _break(course, "assignments/demo/assignment.yml", "  q1: the mean squared error and its gradient",
+           "  q1: {title: the mean squared error and its gradient, points: 6}\n  q2: softmax")
+    done = publish(course, "demo")
+    assert done.returncode == 1 and "NOT published" in done.stdout
+    assert "FAIL  q2 is a question of assignment.yml, but no test grades it " \
+           "(@pytest.mark.question('q2')): it would vanish from the notebook and the " \
+           "gradebook" in done.stdout
+    assert "FAIL  q1 states 6 points in assignment.yml, but its tests are worth 5 (each " \
+           "test's @pytest.mark.points, 1 when unmarked)" in done.stdout
+    _break(course, "assignments/demo/assignment.yml", "points: 6}\n  q2: softmax", "points: 5}")
+    done = publish(course, "demo")
+    assert done.returncode == 0, done.stdout
+
+
+def test_a_py_example_declares_its_expectation_in_a_comment_and_an_empty_one_is_flagged(
+        tmp_path):
+    course = _demo_course(tmp_path)
+    examples = course / "assignments" / "demo" / "examples"
+    (examples / "bug_abs.py").write_text(
+        "# The gradient of |p - t|, not of (p - t)^2.\n# expect: loses q1\n\n# %%\n"
+        + ABS_GRADIENT)
+    (examples / "nothing.py").write_text("# expect: loses q1\n\n# %%\nx = 1\n")
+    done = publish(course, "demo")
+    assert done.returncode == 0, done.stdout
+    assert "ok    bug_abs.py: 2 / 5 over 1 draws (q1: 2 / 5), as expected (loses q1)" \
+           in done.stdout
+    assert "WARN  nothing.py defines none of the assignment's functions (mse, mse_grad): " \
+           "it loses every question, so its expectation proves little" in done.stdout
+    assert "WARN  bug_abs.py" not in done.stdout
+    (examples / "bug_abs.py").write_text("import numpy as np\n# expect: full marks\n"
+                                         + ABS_GRADIENT)
+    done = publish(course, "demo")  # below the code: not a declaration
+    assert done.returncode == 1
+    assert "FAIL  bug_abs.py: declare what it scores in a comment above its code, '# expect: " \
+           "full marks' or '# expect: loses QID [QID ...]' with questions of the suite (q1), " \
+           "got ''" in done.stdout

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,8 +49,24 @@ class Expectation:
         return self.kind if self.kind != "loses" else f"loses {' '.join(self.questions)}"
 
 
+EXPECT_COMMENT = re.compile(r"#\s*expect:\s*(.+?)\s*")
+
+
 def declared(path: Path) -> str:
-    """The ``dlgrade.expect`` metadata of an example notebook ("" when it has none)."""
+    """What an example declares it scores ("" when it does not say): a notebook's
+    ``dlgrade.expect`` metadata, or a ``.py`` file's ``# expect: loses q2`` comment among its
+    first lines (before any code)."""
+    if path.suffix == ".py":
+        try:
+            lines = path.read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return ""
+        for line in lines:
+            if line.strip() and not line.lstrip().startswith("#"):
+                return ""
+            if found := EXPECT_COMMENT.fullmatch(line.strip()):
+                return found.group(1)
+        return ""
     try:
         return str(json.loads(path.read_text())["metadata"]["dlgrade"]["expect"])
     except (ValueError, KeyError, TypeError):

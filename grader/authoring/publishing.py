@@ -61,6 +61,10 @@ class Report:
         self.lines.append(f"FAIL  {text}")
         self.problems.append(text)
 
+    def warned(self, text: str) -> None:
+        """A gate that passed, but likely not for the reason the instructor meant."""
+        self.lines.append(f"WARN  {text}")
+
     def render(self) -> str:
         return "\n".join(self.lines)
 
@@ -144,6 +148,7 @@ def publish(assignment: Assignment, write: bool = True, draws: int = GATE_DRAWS,
     """Render, run every gate, and write the outputs only if all of them pass (and ``write``);
     without ``write``, committed outputs that differ from the render fail too. ``gradescope``
     adds the native Gradescope zip to the outputs."""
+    check_reference(assignment)
     report = Report()
     outputs = render(assignment, gradescope)
     if render(assignment, gradescope) == outputs:
@@ -168,11 +173,35 @@ def publish(assignment: Assignment, write: bool = True, draws: int = GATE_DRAWS,
 
 # ---------------------------------------------------------------- gates
 
+def check_reference(assignment: Assignment) -> None:
+    """The reference solution compiles: a syntax error is one line naming its file and line."""
+    path = assignment.reference
+    try:
+        compile(path.read_text(), str(path), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise AssignmentError(f"{path}, line {error.lineno}: {error.msg} (the reference "
+                              f"solution must run: it grades every submission)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise AssignmentError(f"{path}: cannot be read ({error})") from None
+
+
 def check_suite_layout(assignment: Assignment, report: Report) -> None:
-    """Public checks live in test_public.py, are all public and never use the reference."""
-    from grader.core.plugin import describe_suite
+    """Public checks live in test_public.py, are all public and never use the reference;
+    every question of assignment.yml has a test, and the points it states are its tests'."""
+    from grader.core.plugin import describe_suite, question_points
 
     problems = []
+    points = question_points(assignment.tests)
+    for question in assignment.questions:
+        if question not in points:
+            problems.append(f"{question} is a question of assignment.yml, but no test grades "
+                            f"it (@pytest.mark.question({question!r})): it would vanish from "
+                            f"the notebook and the gradebook")
+    for question, stated in assignment.points.items():
+        if question in points and abs(points[question] - stated) > 1e-9:
+            problems.append(f"{question} states {stated:g} points in assignment.yml, but its "
+                            f"tests are worth {points[question]:g} (each test's "
+                            f"@pytest.mark.points, 1 when unmarked)")
     for nodeid, _, visibility, fixtures in describe_suite(assignment.tests):
         in_public_file = nodeid.split("::")[0] == PUBLIC_FILE
         if in_public_file and visibility != "public":
@@ -250,16 +279,62 @@ def check_grades(assignment: Assignment, outputs: dict[str, bytes], report: Repo
         candidates = {_write(folder, "reference.ipynb", solved_notebook(assignment)):
                       Expectation(FULL_MARKS),
                       _write(folder, "blank.ipynb", student): Expectation(ZERO)}
-        for path in sorted((assignment.folder / EXAMPLES).glob("*.ipynb")):
+        for path in example_paths(assignment):
             try:
                 candidates[path] = Expectation.parse(declared(path), assignment.questions)
             except ValueError as error:
-                report.failed(f"{path.name}: {error}")
+                report.failed(f"{path.name}: {error}" if path.suffix != ".py" else
+                              f"{path.name}: declare what it scores in a comment above its "
+                              f"code, '# expect: full marks' or '# expect: loses QID [QID "
+                              f"...]' with questions of the suite "
+                              f"({', '.join(assignment.questions)}), got "
+                              f"{declared(path)!r}")
+                continue
+            if candidates[path].kind == "loses" and not defines_any(path, assignment):
+                report.warned(f"{path.name} defines none of the assignment's functions "
+                              f"({', '.join(required(assignment)[:6])}): it loses every "
+                              f"question, so its expectation proves little")
         graded = grade_draws(assignment.folder, list(candidates),
                              draw_secrets(max(1, draws)))
     for path, expectation in candidates.items():
         ok, text = judge(path.name, expectation, graded[path])
         (report.passed if ok else report.failed)(text)
+
+
+def example_paths(assignment: Assignment) -> list[Path]:
+    """The examples: notebooks, and ``.py`` files of percent cells."""
+    folder = assignment.folder / EXAMPLES
+    return sorted([*folder.glob("*.ipynb"), *folder.glob("*.py")])
+
+
+def required(assignment: Assignment) -> list[str]:
+    return required_names(parse_handout(_source(assignment.folder / HANDOUT)))
+
+
+def defines_any(path: Path, assignment: Assignment) -> bool:
+    """Whether the example's code defines (or assigns) any of the assignment's functions."""
+    import ast
+
+    from grader.core.loading import SubmissionUnreadable, load_submission
+
+    names = set(required(assignment))
+    try:
+        cells = load_submission(path).cells
+    except SubmissionUnreadable:
+        return False
+    for cell in cells:
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                    and node.name in names:
+                return True
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) \
+                    and node.id in names:
+                return True
+    return False
 
 
 def _write(folder: str, name: str, data: bytes) -> Path:

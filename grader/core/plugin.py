@@ -260,18 +260,35 @@ class _Inventory:
 
     def __init__(self):
         self.tests: list[tuple[str, str, str, tuple[str, ...]]] = []
+        self.points: dict[str, float] = {}  # question -> its tests' points
 
     def pytest_collection_modifyitems(self, items):
-        self.tests = [(item.nodeid, question_of(item), visibility_of(item),
-                       tuple(item.fixturenames)) for item in items]
+        self.tests, self.points = [], {}
+        for item in items:
+            try:
+                question = question_of(item)
+                self.tests.append((item.nodeid, question, visibility_of(item),
+                                   tuple(item.fixturenames)))
+                self.points[question] = self.points.get(question, 0.0) + points_of(item)
+            except HiddenSuiteError:
+                continue  # GradingPlugin's problems name it
 
 
 def describe_suite(tests: Path) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(node id, question, visibility, fixtures) of every test, from a collection-only run."""
+    return _inventory(tests).tests
+
+
+def question_points(tests: Path) -> dict[str, float]:
+    """Each question's points: the sum of its tests' ``points`` markers (1 when unmarked)."""
+    return _inventory(tests).points
+
+
+def _inventory(tests: Path) -> _Inventory:
     inventory = _Inventory()
     _run_pytest([*_pytest_args(tests), "--collect-only"],
                 [GradingPlugin(None, None, b""), inventory], tests)
-    return inventory.tests
+    return inventory
 
 
 def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
@@ -300,7 +317,8 @@ def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
-    if plugin.problems or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        details = "\n".join(plugin.problems) or log.getvalue()[-3000:]
+    if plugin.problems:  # one line each, naming the test: the instructor's to fix
+        raise HiddenSuiteError("\n".join(f"{tests}/{problem}" for problem in plugin.problems))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise HiddenSuiteError(f"the hidden suite in {tests} is broken (pytest exit "
-                               f"{int(code)}):\n{details}")
+                               f"{int(code)}):\n{log.getvalue()[-3000:]}")

@@ -52,6 +52,7 @@ class Assignment:
     due: datetime | None = None  # when it is due (aware), for every student without extension
     late: LatePolicy | None = None  # what lateness costs (grader.core.deadlines)
     title: str = ""  # the assignment's title, as an LMS's gradebook column names it
+    points: dict = dataclasses.field(default_factory=dict)  # question -> points stated
 
     @property
     def policy(self) -> Policy:
@@ -93,7 +94,7 @@ def load_assignment(name_or_path: str) -> Assignment:
                               f"(known: {', '.join(sorted(KNOWN_KEYS))})")
     name = _string(config, "name", config_path, default=folder.name)
     limits = parse_limits(config.get("limits") or {}, config_path)
-    questions = _questions(config.get("questions") or {}, config_path)
+    questions, points = _questions(config.get("questions") or {}, config_path)
     tests = folder / _string(config, "tests", config_path, default="tests")
     reference = (folder / _string(config, "reference", config_path,
                                   default=f"../../solutions/{name}.py")).resolve()
@@ -110,7 +111,7 @@ def load_assignment(name_or_path: str) -> Assignment:
     due, late = _deadline(config, config_path)
     return Assignment(name, folder, tests.resolve(), reference, limits, questions, required,
                       imports, install, hidden_tests, due, late,
-                      str(config.get("title") or ""))
+                      str(config.get("title") or ""), points)
 
 
 def _deadline(config: dict, path: Path) -> tuple[datetime | None, LatePolicy | None]:
@@ -204,10 +205,29 @@ def _string(config: dict, key: str, where: Path, default: str) -> str:
     return value
 
 
-def _questions(value, where: Path) -> dict[str, str]:
+def _questions(value, where: Path) -> tuple[dict[str, str], dict[str, float]]:
+    """``q1: title``, or ``q1: {title: ..., points: 6}`` (the points its tests must add up
+    to, checked by publishing): the titles, and the points stated."""
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise AssignmentError(f"{where}: questions must map question ids to titles")
-    return {k: str(v) for k, v in value.items()}
+    titles, points = {}, {}
+    for key, entry in value.items():
+        if isinstance(entry, dict):
+            unknown = sorted(set(entry) - {"title", "points"})
+            if unknown:
+                raise AssignmentError(f"{where}: unknown key 'questions.{key}.{unknown[0]}' "
+                                      f"(known: title, points)")
+            stated = entry.get("points")
+            if stated is not None and (isinstance(stated, bool) or not isinstance(
+                    stated, (int, float)) or stated <= 0):
+                raise AssignmentError(f"{where}: questions.{key}.points must be a positive "
+                                      f"number, got {stated!r}")
+            titles[key] = str(entry.get("title", ""))
+            if stated is not None:
+                points[key] = float(stated)
+        else:
+            titles[key] = str(entry)
+    return titles, points
 
 
 def parse_limits(values, where) -> Limits:

@@ -262,7 +262,8 @@ def test_tests_without_a_question_are_named_one_line_each(tmp_path):
 
 def test_a_question_without_tests_or_with_other_points_than_stated_stops_publishing(tmp_path):
     course = _demo_course(tmp_path)
-    _break(course, "assignments/demo/assignment.yml", "  q1: the mean squared error and its gradient",
+    _break(course, "assignments/demo/assignment.yml",
+           "  q1: the mean squared error and its gradient",
            "  q1: {title: the mean squared error and its gradient, points: 6}\n  q2: softmax")
     done = publish(course, "demo")
     assert done.returncode == 1 and "NOT published" in done.stdout

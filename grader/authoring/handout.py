@@ -4,7 +4,9 @@ reference solution, and check cells.
 ``assignments/NAME/handout.md`` is Markdown in which a fenced ```python block becomes a code
 cell given to students, ``<!-- skeleton: f g -->`` becomes a code cell with the signatures and
 docstrings of the reference's functions ``f`` and ``g`` (bodies left to the student), and
-``<!-- check: q1 -->`` becomes the cell that runs question q1's public checks. Every other
+``<!-- check: q1 -->`` becomes the cell that runs question q1's public checks,
+``<!-- answer: q7 -->`` the answer cells of a question people grade (``manual:`` in
+assignment.yml): a Markdown cell for the text, and a code cell for a figure. Every other
 line is narrative. A function or method whose ``def`` line ends with ``# given`` is handed to
 students whole (a ``__repr__``, a plotting helper). Each function, paragraph and check
 therefore exists once.
@@ -21,7 +23,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.core.settings import AssignmentError
 
-DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check):\s*(.*?)\s*-->\s*$")
+DIRECTIVE = re.compile(r"^<!--\s*(skeleton|check|answer):\s*(.*?)\s*-->\s*$")
+# The answer cells of a question people grade (``<!-- answer: q7 -->``): a Markdown cell for
+# the text, and for a figure a code cell that draws it; each tagged in its metadata.
+ANSWER_TEXT = ("**{qid}: your answer** ({points:g} points, graded by people). Replace this "
+               "paragraph with your answer.")
+ANSWER_FIGURE = ("# {qid}: the code that draws your figure. Run it, so that the figure is "
+                 "saved in the notebook you submit.\n")
 FENCE_OPEN, FENCE_CLOSE = re.compile(r"^```python\s*$"), re.compile(r"^```\s*$")
 INIT_CELL = """\
 # Run this cell first. It installs dlgrade, which runs the public checks, when this Python
@@ -141,9 +149,23 @@ def solution(reference: str, names: list[str]) -> str:
     return "\n\n\n".join(parts) + "\n"
 
 
-def notebook_cells(blocks: list[Block], reference: str, init: str, solved: bool = False) -> list:
+def notebook_cells(blocks: list[Block], reference: str, init: str, solved: bool = False,
+                   manual: dict | None = None) -> list:
     """The cells of the student notebook (or, ``solved``, of the reference notebook), with
-    ``init`` (``INIT_CELL`` filled in) as the first code cell."""
+    ``init`` (``INIT_CELL`` filled in) as the first code cell; ``manual`` holds the questions
+    people grade (settings.ManualQuestion by id)."""
+    manual = manual or {}
+    answered = [block.text for block in blocks if block.kind == "answer"]
+    for qid in answered:
+        if qid not in manual:
+            raise HandoutError(f"<!-- answer: {qid} -->: {qid} is not a question of manual: "
+                               f"in assignment.yml ({', '.join(manual) or 'there are none'})")
+        if answered.count(qid) > 1:
+            raise HandoutError(f"<!-- answer: {qid} --> appears {answered.count(qid)} times")
+    for qid in manual:
+        if qid not in answered:
+            raise HandoutError(f"manual question {qid} has no <!-- answer: {qid} --> in the "
+                               f"handout: students would have nowhere to answer it")
     cells = []
     for index, block in enumerate(blocks):
         if block.kind == "markdown":
@@ -153,6 +175,14 @@ def notebook_cells(blocks: list[Block], reference: str, init: str, solved: bool 
         elif block.kind == "skeleton":
             names = block.text.split()
             cells.append(new_code_cell((solution if solved else skeleton)(reference, names)))
+        elif block.kind == "answer":
+            question = manual[block.text]
+            if question.figure:
+                cells.append(new_code_cell(ANSWER_FIGURE.format(qid=block.text), metadata={
+                    "dlgrade": {"answer": block.text, "kind": "figure"}}))
+            cells.append(new_markdown_cell(
+                ANSWER_TEXT.format(qid=block.text, points=question.points),
+                metadata={"dlgrade": {"answer": block.text, "kind": "text"}}))
         else:
             cells.append(new_code_cell(f'grader.check("{block.text}")'))
         if index == 0:

@@ -110,13 +110,17 @@ def _notebook(assignment: Assignment, blocks, solved: bool) -> bytes:
     public = _source(assignment.tests / PUBLIC_FILE)
     init = INIT_CELL.format(install=assignment.install, name=assignment.name,
                             digest=digest(public))
-    cells = notebook_cells(blocks, assignment.reference.read_text(), init, solved=solved)
+    cells = notebook_cells(blocks, assignment.reference.read_text(), init, solved=solved,
+                           manual=assignment.manual)
     about = {"questions": checked_questions(blocks), "required": required_names(blocks),
              "functions": question_functions(blocks),
              "limits": {"call_timeout": assignment.limits.call_timeout,
                         "cell_timeout": assignment.limits.cell_timeout,
                         "submission_timeout": assignment.limits.submission_timeout},
              "imports": list(assignment.imports), "install": assignment.install,
+             **({"manual": {qid: {"title": q.title, "points": q.points, "figure": q.figure}
+                            for qid, q in assignment.manual.items()}}
+                if assignment.manual else {}),
              # What grader.check runs with the notebook alone; the first cell holds its digest.
              "public_checks": {"sha256": digest(public), "source": public}}
     return nbformat.writes(build_notebook(cells, assignment.name, about)).encode() + b"\n"

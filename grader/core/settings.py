@@ -22,7 +22,7 @@ from grader.sandbox.levels import DEFAULT_REQUIRED, LEVELS
 
 CONFIG_FILE = "assignment.yml"
 KNOWN_KEYS = {"name", "title", "reference", "tests", "limits", "questions", "sandbox", "install",
-              "imports", "gradescope", "due", "late"}
+              "imports", "gradescope", "due", "late", "manual"}
 # What student code may import besides the standard library, unless assignment.yml says.
 DEFAULT_IMPORTS = ("numpy", "scipy", "matplotlib")
 DEFAULT_SECRET = "dlgrade-default-secret"  # documented: set DLGRADE_SECRET in production
@@ -53,6 +53,8 @@ class Assignment:
     late: LatePolicy | None = None  # what lateness costs (grader.core.deadlines)
     title: str = ""  # the assignment's title, as an LMS's gradebook column names it
     points: dict = dataclasses.field(default_factory=dict)  # question -> points stated
+    # Questions graded by people (a written answer, a figure): id -> ManualQuestion.
+    manual: dict = dataclasses.field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:
@@ -111,7 +113,8 @@ def load_assignment(name_or_path: str) -> Assignment:
     due, late = _deadline(config, config_path)
     return Assignment(name, folder, tests.resolve(), reference, limits, questions, required,
                       imports, install, hidden_tests, due, late,
-                      str(config.get("title") or ""), points)
+                      str(config.get("title") or ""), points,
+                      _manual(config.get("manual") or {}, config_path, questions))
 
 
 def _deadline(config: dict, path: Path) -> tuple[datetime | None, LatePolicy | None]:
@@ -203,6 +206,56 @@ def _string(config: dict, key: str, where: Path, default: str) -> str:
     if not isinstance(value, str) or not value:
         raise AssignmentError(f"{where}: {key} must be a non-empty string, got {value!r}")
     return value
+
+
+@dataclass(frozen=True)
+class ManualQuestion:
+    """A question people grade: a written answer, and a figure where ``figure``."""
+    title: str
+    points: float
+    figure: bool
+    rubric: tuple[tuple[float, str], ...]  # (points, what earns them), in order
+
+
+MANUAL_KEYS = ("title", "points", "figure", "rubric")
+
+
+def _manual(value, where: Path, questions: dict) -> dict[str, ManualQuestion]:
+    """``manual: {q7: {title, points, figure, rubric: [{points: 2, item: ...}, ...]}}``."""
+    if not isinstance(value, dict):
+        raise AssignmentError(f"{where}: manual must map question ids to questions")
+    found = {}
+    for qid, entry in value.items():
+        at = f"{where}, line {key_line(where, 'manual')}: manual.{qid}"
+        if not isinstance(qid, str) or not qid.isidentifier():
+            raise AssignmentError(f"{at}: a question id is a name such as q7")
+        if qid in questions:
+            raise AssignmentError(f"{at}: {qid} is also a question its tests grade")
+        if not isinstance(entry, dict):
+            raise AssignmentError(f"{at}: expected {{title, points, figure, rubric}}")
+        unknown = sorted(set(entry) - set(MANUAL_KEYS))
+        if unknown:
+            raise AssignmentError(f"{at}: unknown key {unknown[0]!r} (known: "
+                                  f"{', '.join(MANUAL_KEYS)})")
+        points = entry.get("points")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+            raise AssignmentError(f"{at}.points must be a positive number, got {points!r}")
+        rubric = []
+        for number, item in enumerate(entry.get("rubric") or [], 1):
+            if not isinstance(item, dict) or set(item) != {"points", "item"} or isinstance(
+                    item["points"], bool) or not isinstance(item["points"], (int, float)) \
+                    or item["points"] <= 0 or not isinstance(item["item"], str):
+                raise AssignmentError(f"{at}.rubric, item {number}: expected {{points: N, "
+                                      f"item: what earns them}}, got {item!r}")
+            rubric.append((float(item["points"]), item["item"]))
+        if rubric and abs(sum(p for p, _ in rubric) - points) > 1e-9:
+            raise AssignmentError(f"{at}: its rubric adds up to "
+                                  f"{sum(p for p, _ in rubric):g} points, not {points:g}")
+        if not isinstance(entry.get("figure", False), bool):
+            raise AssignmentError(f"{at}.figure must be true or false")
+        found[qid] = ManualQuestion(str(entry.get("title", "")), float(points),
+                                    entry.get("figure", False), tuple(rubric))
+    return found
 
 
 def _questions(value, where: Path) -> tuple[dict[str, str], dict[str, float]]:

@@ -42,6 +42,7 @@ class PublicChecks:
     limits: Limits = field(default_factory=Limits)
     functions: dict[str, list[str]] = field(default_factory=dict)  # question -> functions
     imports: tuple[str, ...] = DEFAULT_IMPORTS
+    manual: dict = field(default_factory=dict)  # question people grade -> {figure, points, ...}
 
 
 @dataclass
@@ -73,21 +74,24 @@ def find_checks(path: Path) -> PublicChecks:
         from grader.core.settings import load_assignment
 
         assignment = load_assignment(str(course.parent.parent))
+        manual = {qid: {"title": q.title, "points": q.points, "figure": q.figure}
+                  for qid, q in assignment.manual.items()}
         return PublicChecks(name, course.read_text(), list(assignment.questions), required,
-                            assignment.limits, functions, assignment.imports)
+                            assignment.limits, functions, assignment.imports, manual)
     try:
         carried = from_metadata(about, path.name, _init_digest(path))
     except ChecksAltered:
         raise CheckError(f"the public checks inside {path.name} were changed after it was "
                          f"published, so they are not run: download the notebook again and "
                          f"copy your code into it") from None
+    manual = about.get("manual") if isinstance(about.get("manual"), dict) else {}
     if carried:
         return PublicChecks(name, carried.source, carried.questions, required, limits,
-                            carried.functions, imports)
+                            carried.functions, imports, manual)
     found = embedded_checks(path.parent / "tests")
     if found:
         return PublicChecks(name, found[0], about.get("questions") or found[1], required,
-                            limits, functions, imports)
+                            limits, functions, imports, manual)
     raise CheckError(f"no public checks found for {path.name}: it carries none (was it made "
                      f"from the published notebook?) and no tests/ folder is beside it")
 
@@ -287,6 +291,28 @@ def submit_problems(path: Path, checks: PublicChecks, run: Run) -> list[str]:
         problems.append(f"the notebook took longer than its whole time budget of "
                         f"{checks.limits.submission_timeout:g} s: make the slow cells faster")
     problems += _huge_outputs(path)
+    problems += answer_problems(path, checks.manual)
+    return problems
+
+
+def answer_problems(path: Path, manual: dict) -> list[str]:
+    """The questions people grade whose answer is missing or empty."""
+    from grader.core.answers import read_answers
+
+    problems = []
+    for qid, answer in read_answers(path, list(manual)).items():
+        figure = bool((manual[qid] or {}).get("figure")) if isinstance(manual[qid], dict) \
+            else False
+        if not answer.found:
+            problems.append(f"{qid}'s answer cell is gone (people grade {qid}): copy it back "
+                            f"from the published notebook and answer there")
+            continue
+        for missing in answer.empty(figure):
+            problems.append(
+                f"{qid} has no written answer yet: replace the paragraph under \"{qid}: your "
+                f"answer\" with yours" if missing == "text" else
+                f"{qid} has no figure yet: run the cell that draws it, so the figure is saved "
+                f"in the notebook, then save")
     return problems
 
 

@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     logistics.add_argument("--overrides", type=Path, metavar="CSV",
                            help="columns student, question (or total), points or delta, "
                                 "reason: changes by hand, shown to the student with the reason")
+    logistics.add_argument("--manual", type=Path, metavar="CSV",
+                           help="scores of the questions people grade: columns student, "
+                                "question, points or rubric (items earned), comment (the "
+                                "template is OUT/manual/scores.csv)")
     _unconfined_argument(grade)
     grade.set_defaults(handler=command_grade)
 
@@ -161,7 +165,8 @@ def command_grade(args, zygote) -> int:
     options = Options(assignment, args.paths, args.out, args.jobs, args.force, args.scheduler,
                       args.pattern, sandbox, args.only,
                       {"roster": args.roster, "extensions": args.extensions,
-                       "submitted-at": args.submitted_at, "overrides": args.overrides},
+                       "submitted-at": args.submitted_at, "overrides": args.overrides,
+                       "manual": args.manual},
                       args.roster_id)
     try:
         return grade_batch(options, say=lambda line: print(line, flush=True))

@@ -65,6 +65,9 @@ def _value(row, *columns: str) -> str:
 
 
 def _grade(row) -> str:
+    """The total; empty (no grade, as both importers read it) while people still grade."""
+    if row.pending:
+        return ""
     value = round(row.total, 2)
     return str(int(value)) if float(value).is_integer() else str(value)
 

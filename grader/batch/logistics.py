@@ -43,7 +43,8 @@ from grader.core.deadlines import (
 from grader.core.text import clean, terminal
 
 INPUTS = "inputs"  # under OUT/.dlgrade
-KINDS = ("roster", "extensions", "submitted-at", "overrides")
+KINDS = ("roster", "extensions", "submitted-at", "overrides", "manual")
+PENDING = "pending"  # a score people have not given yet
 # The columns that name a student, in the order one is chosen as a roster's id column.
 ID_COLUMNS = ("username", "login", "sis login id", "login id", "netid", "email",
               "email address", "sid", "student id", "student_id", "id number", "sis user id",
@@ -168,6 +169,11 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
         if "overrides" in live else []
     if overrides:
         check_overrides(overrides, question_maxima(assignment), out)
+    if "manual" in live and not assignment.manual:
+        raise InputError(f"{live['manual'][1]}: {assignment.name} has no question people "
+                         f"grade (manual: in assignment.yml)")
+    manual = read_manual(*live["manual"], directory, assignment.manual) \
+        if "manual" in live else {}
     for kind, (text, _, now) in tables.items():
         if not now:
             continue
@@ -184,7 +190,7 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
             kept.unlink(missing_ok=True)
     texts["roster-id"] = roster_id or ""
     return Logistics(assignment, collection, directory, roster, extensions, times, overrides,
-                     {k: v for k, v in texts.items() if k in live or k == "roster-id"})
+                     {k: v for k, v in texts.items() if k in live or k == "roster-id"}, manual)
 
 
 def question_maxima(assignment) -> dict[str, float]:
@@ -339,7 +345,7 @@ class Directory:
     def _names(self) -> dict[str, set[str]]:
         names: dict[str, set[str]] = {}
         for person in self.people:
-            values = {person.key.casefold()}
+            values = {person.key.casefold(), pseudonym(person.key).casefold()}
             if person.submission is not None:
                 values |= identifiers(person.submission)
             for column, value in (person.roster or {}).items():
@@ -358,6 +364,17 @@ class Directory:
                              f"({', '.join(sorted(keys))}): use their gradebook names")
         raise InputError(f"{where}: no student {value!r} among the {len(self.people)} "
                          f"submissions and roster rows")
+
+
+def pseudonym(key: str) -> str:
+    """The name a student's answers carry on the pages people grade from (``S-3fa92c``): the
+    same on every run with the same course secret, and told by no one but the gradebook."""
+    import hashlib
+
+    from grader.core.settings import course_secret
+
+    digest = hashlib.sha256(b"dlgrade-anonymous\0" + course_secret() + b"\0" + key.encode())
+    return f"S-{digest.hexdigest()[:6]}"
 
 
 def identifiers(submission: Submission) -> set[str]:
@@ -496,6 +513,67 @@ def read_overrides(text: str, name: str, people: Directory,
     return found
 
 
+@dataclass(frozen=True)
+class ManualScore:
+    points: float
+    items: tuple[int, ...]  # the rubric items earned (1-based), when scored by the rubric
+    comment: str
+    where: str
+
+
+def read_manual(text: str, name: str, people: Directory,
+                questions: dict) -> dict[tuple[str, str], ManualScore]:
+    """``student, question, points`` or ``rubric`` (the items earned: ``1 3``), ``comment``.
+    A row with neither is not scored yet (the template ``OUT/manual/scores.csv`` holds one per
+    answer); every value is checked against the question before anything is written."""
+    table = read_table(text, name)
+    who = table.column("student", *ID_COLUMNS)
+    question = table.column("question")
+    points = table.column("points", "score", required=False)
+    rubric = table.column("rubric", "items", required=False)
+    comment = table.column("comment", "comments", "feedback", required=False)
+    if not (points or rubric):
+        raise InputError(f"{name}, line 1: no column points or rubric (the columns are "
+                         f"{', '.join(table.header)})")
+    found, lines = {}, {}
+    known = {q.casefold(): q for q in questions}
+    for line, row in table.rows:
+        where = f"{name}, line {line}"
+        given = {c: row.get(c, "") for c in (points, rubric) if c and row.get(c, "")}
+        qid = known.get(row.get(question, "").casefold())
+        if qid is None:
+            raise InputError(f"{where}, column {question}: no question people grade named "
+                             f"{row.get(question, '')!r} (they are {', '.join(questions)})")
+        key = people.find(row.get(who, ""), f"{where}, column {who}")
+        if not given:
+            continue  # not scored yet
+        if len(given) > 1:
+            raise InputError(f"{where}: give points or rubric, not both")
+        if (key, qid) in lines:
+            raise InputError(f"{where}: {key}'s {qid} is already scored on line "
+                             f"{lines[key, qid]}")
+        top, items = questions[qid].points, ()
+        if points in given:
+            value = _number(given[points], f"{where}, column {points}", allow_negative=False)
+            if value > top + 1e-9:
+                raise InputError(f"{where}, column {points}: {_num(value)} is above {qid}'s "
+                                 f"{_num(top)} points")
+        else:
+            rubric_items = questions[qid].rubric
+            words = re.split(r"[\s,;]+", given[rubric].strip())
+            if not all(w.isdigit() and 1 <= int(w) <= len(rubric_items) for w in words) \
+                    or len(set(words)) != len(words):
+                raise InputError(f"{where}, column {rubric}: {given[rubric]!r} is not a list of "
+                                 f"{qid}'s rubric items (1 to {len(rubric_items)}, each once)")
+            items = tuple(sorted(int(w) for w in words))
+            value = sum(rubric_items[i - 1][0] for i in items)
+        found[key, qid] = ManualScore(round(value, 6), items,
+                                      clean(row.get(comment, "") if comment else "", 2000),
+                                      where)
+        lines[key, qid] = line
+    return found
+
+
 def _number(value: str, where: str, allow_negative: bool) -> float:
     try:
         number = float(value)
@@ -551,6 +629,11 @@ class Row:
     due: datetime | None = None
     notes: list[str] = field(default_factory=list)  # for the gradebook and the feedback
     overridden: dict[str, str] = field(default_factory=dict)  # question -> why, for feedback
+    manual: dict[str, ManualScore | None] = field(default_factory=dict)  # None: pending
+
+    @property
+    def pending(self) -> list[str]:
+        return [qid for qid, score in self.manual.items() if score is None]
 
 
 class Logistics:
@@ -558,8 +641,10 @@ class Logistics:
 
     def __init__(self, assignment, collection: Collection, directory: Directory,
                  roster: Roster | None, extensions: dict, times: dict,
-                 overrides: list[Override], texts: dict[str, str]):
+                 overrides: list[Override], texts: dict[str, str],
+                 manual: dict | None = None):
         self.assignment, self.collection, self.directory = assignment, collection, directory
+        self.manual = manual or {}  # (student, question) -> ManualScore
         self.roster, self.extensions, self.times, self.overrides = (roster, extensions, times,
                                                                      overrides)
         self.texts = texts  # kind -> the text in force (for the class files' key)
@@ -618,6 +703,12 @@ class Logistics:
             row.questions[override.question] = round(after, 6)
             row.overridden[override.question] = override.reason
             row.notes.append(override.text())
+        for qid, question in self.assignment.manual.items():
+            score = self.manual.get((person.key, qid))
+            row.manual[qid] = score if score is not None or person.submission else \
+                ManualScore(0.0, (), "", "")  # nothing submitted: nothing to score
+            row.questions[qid] = score.points if score is not None else 0.0
+            row.max_total = (row.max_total or 0.0) + question.points
         row.raw_total = round(sum(row.questions.values()), 6)
         self._lateness(row, person)
         total = row.raw_total - row.penalty
@@ -677,6 +768,10 @@ def gradebook_extra(row: Row) -> list:
     """The columns after ``status``: ``raw_total``, ``penalty``, ``late_by`` (hours),
     ``submitted_at``, ``submitted_at_from``, ``due``, ``notes``."""
     late = "" if row.late_seconds is None else hours(row.late_seconds)
+    if row.pending:
+        return [PENDING, PENDING, _num(late) if late != "" else "",
+                iso(row.submitted_at) if row.submitted_at else "", row.time_from,
+                iso(row.due) if row.due else "", "; ".join(row.notes)]
     return [_num(row.raw_total), _num(row.penalty), _num(late) if late != "" else "",
             iso(row.submitted_at) if row.submitted_at else "", row.time_from,
             iso(row.due) if row.due else "", "; ".join(row.notes)]
@@ -698,7 +793,11 @@ def feedback_lines(row: Row) -> list[str]:
             lines.append(f"Submitted {moment_text(row.submitted_at)}, on time (due "
                          f"{moment_text(row.due)}).")
     lines += [note[0].upper() + note[1:] + "." for note in row.notes]
-    if row.penalty:
+    if row.pending:
+        verb = "is" if len(row.pending) == 1 else "are"
+        lines.append(f"Not final: {', '.join(row.pending)} {verb} still to be graded by "
+                     f"people.")
+    elif row.penalty:
         lines.append(f"Score before the late penalty: {_num(row.raw_total)}; penalty: "
                      f"{_num(row.penalty)}; score: {_num(row.total)}.")
     return lines

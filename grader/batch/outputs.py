@@ -73,7 +73,8 @@ def _scrub(message: str, source: str) -> str:
     return message
 
 
-def feedback(result: dict, titles: dict, row=None) -> dict[str, str]:
+def feedback(result: dict, titles: dict, row=None, manual: dict | None = None
+             ) -> dict[str, str]:
     """The student's feedback, as Markdown and as HTML, from one view of the result; with a
     gradebook row, its lateness and changes by hand are stated and its scores are shown."""
     result = safe_result(result)
@@ -91,6 +92,11 @@ def feedback(result: dict, titles: dict, row=None) -> dict[str, str]:
         for question in view["questions"]:
             question["score"] = _num(row.questions.get(question["id"], question["score"]))
             question["why"] = text.clean(row.overridden.get(question["id"], ""), 500)
+        view["manual"] = _manual_view(row, manual or {}, titles)
+        if row.pending:
+            view["score"] = "pending"
+        view["max_score"] = _num(row.max_total) if row.max_total is not None else \
+            view["max_score"]
     return {"md": TEMPLATES.get_template("feedback.md.j2").render(view),
             "html": TEMPLATES.get_template("feedback.html.j2").render(view)}
 
@@ -110,7 +116,24 @@ def _feedback_view(result: dict, titles: dict) -> dict:
             "status": result["status"], "status_text": status, "score": _num(result["score"]),
             "max_score": _num(result["max_score"]), "message": result.get("message"),
             "questions": questions, "sandbox": _sandbox_text(result.get("sandbox")),
-            "notes": []}
+            "notes": [], "manual": []}
+
+
+def _manual_view(row, manual: dict, titles: dict) -> list[dict]:
+    """Each question people grade: its score (or pending), the rubric with what was earned,
+    the grader's comment."""
+    view = []
+    for qid, question in manual.items():
+        score = row.manual.get(qid)
+        view.append({
+            "id": qid, "title": titles.get(qid, ""), "max_score": _num(question.points),
+            "score": "pending" if score is None else _num(score.points),
+            "comment": text.clean(score.comment, 2000) if score else "",
+            "rubric": [{"points": _num(points), "item": text.clean(item, 500),
+                        "earned": bool(score and number in score.items)}
+                       for number, (points, item) in enumerate(question.rubric, 1)],
+            "by_rubric": bool(score and score.items)})
+    return view
 
 
 def _sandbox_text(sandbox: dict | None) -> str:
@@ -152,15 +175,22 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
     rows = logistics.rows(records)
     questions = list(assignment.questions) or sorted(
         {q for r in records.values() for q in r["result"]["questions"]})
+    questions += [q for q in assignment.manual if q not in questions]
     write_atomically(out / "gradebook.csv", _gradebook(questions, rows, logistics))
     write_atomically(out / "final_grades.csv", _otter_grades(collection, records))
     write_atomically(out / "report.html", _report(assignment, collection, records, rows,
                                                   logistics))
+    titles = {**assignment.questions, **{q: m.title for q, m in assignment.manual.items()}}
     for row in rows:
         if row.result is not None:
             _write_if_changed(out / "feedback", row.person.key,
-                              feedback(row.result, assignment.questions, row))
-    return lms.write(out, assignment, rows, questions)
+                              feedback(row.result, titles, row, assignment.manual))
+    said = []
+    if assignment.manual:
+        from grader.batch import manual
+
+        said.append(manual.write_pages(out, assignment, rows))
+    return said + lms.write(out, assignment, rows, questions)
 
 
 def _write_if_changed(folder: Path, stem: str, texts: dict[str, str]) -> None:
@@ -186,7 +216,7 @@ def _gradebook(questions: list[str], rows: list, logistics) -> str:
     """DESIGN.md's columns first (``submission``, the questions, ``total``, ``max_total``,
     ``status``), then lateness and notes, then what the platform and the roster say of each
     student. ``total`` is after the late penalty and the overrides; ``raw_total`` before."""
-    from grader.batch.logistics import EXTRA_COLUMNS, gradebook_extra
+    from grader.batch.logistics import EXTRA_COLUMNS, PENDING, gradebook_extra
 
     fixed = ["submission", *questions, "total", "max_total", "status", *EXTRA_COLUMNS]
     identity = [k for k in IDENTITY if any(
@@ -199,8 +229,11 @@ def _gradebook(questions: list[str], rows: list, logistics) -> str:
     table = [[*fixed, *identity, *(label for _, label in shown_roster)]]
     for row in rows:
         person = dict(row.person.submission.person) if row.person.submission else {}
-        table.append([row.person.key, *(_num(row.questions.get(q, 0)) for q in questions),
-                      _num(row.total), "" if row.max_total is None else _num(row.max_total),
+        table.append([row.person.key,
+                      *(PENDING if q in row.pending else _num(row.questions.get(q, 0))
+                        for q in questions),
+                      PENDING if row.pending else _num(row.total),
+                      "" if row.max_total is None else _num(row.max_total),
                       row.status, *gradebook_extra(row),
                       *(person.get(k, "") for k in identity),
                       *((row.person.roster or {}).get(c, "") for c, _ in shown_roster)])
@@ -293,6 +326,7 @@ def _logistics_view(rows: list, logistics) -> dict:
         "changed": [(text.clean(r.person.key), "; ".join(map(text.clean, r.notes)))
                     for r in rows if r.overridden],
         "extensions": len(logistics.extensions),
+        "pending": [text.clean(r.person.key) for r in rows if r.pending],
     }
 
 

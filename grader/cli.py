@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also check what grading needs: the file reads, is named as "
                             "expected, defines every function, runs top to bottom without "
                             "errors in time, holds no huge outputs")
+    check.add_argument("--pdf", action="store_true",
+                       help="with --submit: write NAME-answers.pdf, the answers to the "
+                            "questions people grade, one per page, for a PDF assignment "
+                            "(printed by the system's Chromium; an empty answer's page says "
+                            "so)")
     check.add_argument("--zip", action="store_true",
                        help="with --submit: when ready, write NAME-submission.zip to upload")
     check.set_defaults(handler=command_check)
@@ -224,11 +229,27 @@ def command_check(args, zygote) -> int:
               "errors within its time limit")
         if args.zip:
             print(f"  wrote {write_upload(args.notebook, checks)}: upload this file")
+        if args.pdf:
+            return _answers_pdf(args.notebook, checks) or (1 if failed else 0)
         return 1 if failed else 0
     for problem in problems:
         print(f"  - fix: {problem}")
     print(f"  not ready: {len(problems)} thing{'s' if len(problems) > 1 else ''} to fix")
+    if args.pdf:  # what the file holds now, empty answers said empty on their pages
+        return _answers_pdf(args.notebook, checks) or 1
     return 1
+
+
+def _answers_pdf(notebook: Path, checks) -> int:
+    from grader.student.pdf import PdfError, write_pdf
+
+    try:
+        print(f"  wrote {write_pdf(notebook, checks.assignment, checks.manual)}: upload it "
+              f"to the PDF assignment (one question per page)")
+    except PdfError as error:
+        print(f"dlgrade: error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def command_publish(args, zygote) -> int:

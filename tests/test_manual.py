@@ -37,8 +37,9 @@ def png() -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure = plt.figure(figsize=(2, 2))
+    figure = plt.figure(figsize=(4, 3))
     plt.loglog([1e-8, 1e-4, 1], [1e-6, 1e-9, 1e-2])
+    plt.fill_between([1e-8, 1], 1e-9, 1e-2, color="black")  # ink a render can see
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     plt.close(figure)
@@ -187,3 +188,61 @@ def test_an_instructors_manual_question_mistakes_are_one_line(tmp_path, config, 
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 2 and expected in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_answers_pdf_has_one_page_per_question_in_order(tmp_path):
+    """Two questions people grade (q2 with a figure, q3 written only): `check --submit --pdf`
+    prints q2 on page 1 (figure and text, the text as text), q3 on page 2 (said empty); the
+    notebook's `grader.export()` writes the same pages."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    from browser import browser
+
+    browser()  # skips (or fails, in CI) without Chromium
+    assert subprocess.run(["dlgrade", "new", "demo"], cwd=tmp_path, capture_output=True,
+                          timeout=60).returncode == 0
+    folder = tmp_path / "assignments" / "demo"
+    (folder / "assignment.yml").write_text(
+        (folder / "assignment.yml").read_text() + MANUAL
+        + "  q3:\n    title: what the gradient check cannot see\n    points: 2\n")
+    (folder / "handout.md").write_text((folder / "handout.md").read_text()
+                                       + "\n<!-- answer: q2 -->\n\n<!-- answer: q3 -->\n")
+    done = subprocess.run(["dlgrade", "publish", "--draws", "1", "demo"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "work").mkdir()
+    notebook = answered(tmp_path, tmp_path / "work" / "demo.ipynb", ANSWER, figure=True)
+    content = json.loads(notebook.read_text())
+    for cell in content["cells"]:
+        if cell.get("metadata", {}).get("dlgrade") == {"answer": "q3", "kind": "text"}:
+            cell["source"] = "**q3: your answer** (2 points, graded by people). Replace this " \
+                             "paragraph with your answer."
+    notebook.write_text(json.dumps(content))
+    # Not under run_dlgrade's address-space bound: Chromium reserves terabytes of it.
+    done = subprocess.run(["dlgrade", "check", "--submit", "--pdf", str(notebook)],
+                          cwd=tmp_path / "work", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "q3 has no written answer yet" in done.stdout
+    pdf_path = tmp_path / "work" / "demo-answers.pdf"
+    assert f"wrote {pdf_path}: upload it to the PDF assignment" in done.stdout, done.stdout
+    pdf = pdfium.PdfDocument(pdf_path)
+    assert len(pdf) == 2
+    first, second = (pdf[i].get_textpage().get_text_range() for i in range(2))
+    assert first.startswith("q2: the error against the step size")
+    assert "rounding takes over near h = 1e-8" in first and "<script>alert" in first
+    assert second.startswith("q3: what the gradient check cannot see")
+    assert "No written answer." in second
+    images = [len(list(pdf[i].get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_IMAGE])))
+              for i in range(2)]
+    assert images == [1, 0]
+    pixels = [np.asarray(pdf[i].render(scale=1).to_pil().convert("L")) for i in range(2)]
+    for i, page in enumerate(pixels):
+        page_png = tmp_path / f"page{i + 1}.png"
+        pdf[i].render(scale=1).to_pil().save(page_png)
+        assert page_png.stat().st_size > 1000
+    assert (pixels[0] < 200).mean() > 5 * (pixels[1] < 200).mean()  # the figure is drawn
+
+    from grader.student.notebook import Notebook
+
+    pdf_path.unlink()
+    said = Notebook("demo", "0" * 16).export(str(notebook))
+    assert said == f"Wrote {pdf_path}: upload it." and pdf_path.read_bytes()[:4] == b"%PDF"

@@ -120,6 +120,24 @@ class Notebook:
         """Run ``question``'s public checks on what this notebook has defined so far."""
         return self._run([question], sys._getframe(1).f_globals)
 
+    def export(self, path: str | None = None) -> str:
+        """Write ``NAME-answers.pdf`` from the saved notebook (``path``, else this one, as
+        found for the checks): the answers to the questions people grade, one per page.
+        Save the notebook first: the PDF holds what the file holds."""
+        from grader.student.pdf import PdfError, write_pdf
+
+        notebook = Path(path) if path else next(
+            (Path(where) for where, about in self._candidates()
+             if about.get("assignment") == self.assignment and Path(where).is_file()), None)
+        if notebook is None:
+            return (f"The notebook file of {self.assignment} was not found: save it, then "
+                    f"call grader.export(\"{self.assignment}.ipynb\") with its name.")
+        manual = read_metadata(notebook).get("manual") or {}
+        try:
+            return f"Wrote {write_pdf(notebook, self.assignment, manual)}: upload it."
+        except PdfError as error:
+            return str(error)
+
     def check_all(self) -> Verdict:
         """Run every question's public checks."""
         questions = self.checks.questions if self.checks else []

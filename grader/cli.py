@@ -132,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Create assignments/NAME and solutions/NAME.py here.")
     new.add_argument("name", metavar="NAME", help="the assignment's name (a Python identifier)")
     new.set_defaults(handler=command_new)
+
+    imported = commands.add_parser(
+        "import", help="turn an Otter Assign or nbgrader notebook into an assignment",
+        description="Write assignments/NAME and solutions/NAME.py here from an Otter Assign "
+                    "master notebook or an nbgrader source notebook; list what was not "
+                    "converted.")
+    imported.add_argument("format", choices=["otter", "nbgrader"],
+                          help="otter: an Otter Assign master notebook; nbgrader: a source "
+                               "notebook")
+    imported.add_argument("notebook", metavar="NOTEBOOK", type=Path)
+    imported.add_argument("--name", help="the assignment's name (default: the notebook's "
+                                         "config name, else its file name)")
+    imported.add_argument("--force", action="store_true",
+                          help="replace an assignment of that name")
+    imported.set_defaults(handler=command_import)
     return parser
 
 
@@ -301,6 +316,15 @@ def command_new(args, zygote) -> int:
     for path in new_assignment(args.name, Path.cwd()):
         print(f"created {path}")
     print(f"next: edit them, then run: dlgrade publish {args.name}")
+    return 0
+
+
+def command_import(args, zygote) -> int:
+    from grader.authoring.importers import import_notebook
+
+    report = import_notebook(args.format, args.notebook, Path.cwd(), args.name, args.force)
+    print(report.render())
+    print(f"next: read what was not converted, then run: dlgrade publish {report.name}")
     return 0
 
 

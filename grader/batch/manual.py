@@ -16,9 +16,9 @@ from grader.core import text
 from grader.core.answers import read_answers
 
 
-def write_pages(out, assignment, rows) -> str:
-    from grader.batch.outputs import TEMPLATES
-
+def write_pages(out, assignment, rows, templates) -> str:
+    """Write the pages and the scores template; ``templates``: the batch's Jinja
+    environment. Returns the summary's line."""
     folder = out / "manual"
     folder.mkdir(exist_ok=True)
     answered = [row for row in rows if row.person.submission is not None]
@@ -43,7 +43,7 @@ def write_pages(out, assignment, rows) -> str:
                           "" if score is None or score.items else _num(score.points),
                           " ".join(map(str, score.items)) if score and score.items else "",
                           score.comment if score else ""])
-        page = TEMPLATES.get_template("manual.html.j2").render(
+        page = templates.get_template("manual.html.j2").render(
             assignment=assignment.name, qid=qid, title=question.title,
             points=_num(question.points), figure=question.figure,
             rubric=[(number, _num(p), item) for number, (p, item)

@@ -189,7 +189,7 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
     if assignment.manual:
         from grader.batch import manual
 
-        said.append(manual.write_pages(out, assignment, rows))
+        said.append(manual.write_pages(out, assignment, rows, TEMPLATES))
     return said + lms.write(out, assignment, rows, questions)
 
 

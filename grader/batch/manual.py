@@ -37,7 +37,7 @@ def write_pages(out, assignment, rows, templates) -> str:
                 "found": answer.found, "missing": answer.empty(question.figure),
                 "images": [base64.b64encode(image).decode() for image in answer.images],
                 "score": "" if score is None else text.csv_cell(score.points),
-                "items": list(score.items) if score else [],
+                "earned": list(score.items) if score else [],
                 "comment": score.comment if score else ""})
             table.append([pseudonym(row.person.key), qid,
                           "" if score is None or score.items else _num(score.points),

@@ -62,6 +62,8 @@ def test_otter_example_publishes_and_lists_what_it_leaves_out(tmp_path):
     assert "q1a-2: test of q1 (2 points): it uses x" in left_out
     assert "question question5: it has no tests" in left_out
     assert "Having equal side lengths" in left_out  # q4's model answer, kept from students
+    assert "cell 3: export of question q1: not applied" in left_out
+    assert "cell 9: success_message of test q1a-1 of question q1: not applied" in left_out
     config = (tmp_path / "assignments" / "exception_example" / "assignment.yml").read_text()
     assert "q4:\n    title: Question 4. What does equilateral mean?\n    points: 2" in config
     hidden = (tmp_path / "assignments" / "exception_example" / "tests" / "test_hidden.py")
@@ -129,6 +131,26 @@ def test_otter_output_tests_compare_what_the_cell_showed(tmp_path):
     graded = grade(tmp_path, "relu_hw", tmp_path / "wrong.ipynb")
     assert graded["score"] == 0, graded
     assert "expected '[0.0, 2.0]', got '[1.0, 3.0]'" in json.dumps(graded)
+
+
+def test_otter_settings_that_are_not_applied_are_listed_naming_the_question(tmp_path):
+    cells = list(DOCTESTS["cells"])
+    cells[2] = {**cells[2], "source": "# BEGIN QUESTION\nname: q1\npoints: 4\n"
+                "all_or_nothing: true\ncheck_cell: false\nexport: true"}
+    cells[8] = {**cells[8], "source": '""" # BEGIN TEST CONFIG\nsuccess_message: Well done!\n'
+                '""" # END TEST CONFIG\n' + cells[8]["source"]}
+    notebook = write(tmp_path / "hw.ipynb", DOCTESTS | {"cells": cells})
+    report = import_notebook("otter", notebook, tmp_path)
+    assert report.questions == ("q1",) and report.checks == 2
+    assert not_converted(report).splitlines() == [
+        "cell 3: all_or_nothing of question q1: not applied: each test earns its own points",
+        "cell 3: check_cell of question q1: not applied: "
+        "a check follows every question graded by tests",
+        "cell 3: export of question q1: not applied: there is no PDF export",
+        "cell 9: success_message of test cell9 of question q1: not applied: "
+        "a passing check shows no message",
+    ]
+    assert "not converted (4):" in report.render()
 
 
 def test_a_notebook_without_automatic_questions_is_refused_with_its_list(tmp_path):

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="scores of the questions people grade: columns student, "
                                 "question, points or rubric (items earned), comment (the "
                                 "template is OUT/manual/scores.csv)")
+    grade.add_argument("--compare-with", metavar="PAST", action="append", default=[],
+                       help="also compare the class's code with these submissions of an "
+                            "earlier term (a folder or a zip; repeatable), in the report's "
+                            "similarity section")
     _unconfined_argument(grade)
     grade.set_defaults(handler=command_grade)
 
@@ -187,7 +191,7 @@ def command_grade(args, zygote) -> int:
                       {"roster": args.roster, "extensions": args.extensions,
                        "submitted-at": args.submitted_at, "overrides": args.overrides,
                        "manual": args.manual},
-                      args.roster_id)
+                      args.roster_id, tuple(args.compare_with))
     try:
         return grade_batch(options, say=lambda line: print(line, flush=True))
     except CollectionError as error:

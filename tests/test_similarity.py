@@ -3,8 +3,10 @@ solutions of the same task and the template's code are not, hostile sources neve
 
 from __future__ import annotations
 
+import html
 import json
 import random
+import re
 
 import pytest
 
@@ -403,3 +405,95 @@ def test_lines_of_a_notebook_map_back_to_its_cells(tmp_path):
     assert "\npass  # %matplotlib inline\n" in source.text  # neutralised, as when grading
     pairs = similar_pairs({"alice": source.text, "bob": submission(BOB)})
     assert pairs and all(source.locate(a[0]) is not None for a, _ in pairs[0].regions)
+
+
+# ---------------------------------------------------------------- in a batch, end to end
+
+ADA = '''import numpy as np
+
+
+def affine(x, W, b):
+    out = x @ W
+    out = out + b
+    return out
+
+
+def affine_backward(dout, x, W):
+    dx = dout @ W.T
+    dW = x.T @ dout
+    db = dout.sum(axis=0)
+    return dx, dW, db
+
+
+def numeric_check(f, x, eps=1e-6):
+    grad = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        saved = x[index]
+        x[index] = saved + eps
+        plus = f(x)
+        x[index] = saved - eps
+        minus = f(x)
+        x[index] = saved
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def train(x, y, W, b, steps=50, rate=0.1):
+    losses = []
+    for step in range(steps):
+        pred = affine(x, W, b)
+        diff = pred - y
+        losses.append(float((diff ** 2).mean()))
+        dx, dW, db = affine_backward(2 * diff / diff.size, x, W)
+        W = W - rate * dW
+        b = b - rate * db
+    return W, b, losses
+'''
+BO = (ADA.replace("out", "result").replace("numeric_check", "finite_diff")
+      .replace("saved", "orig").replace("losses", "history").replace("1e-6", "1e-5")
+      .replace("rate", "lr").replace("# ", "#  ") + "\n# my own work, honest\n")
+CY = '''import numpy as np
+
+
+def affine(x, W, b):
+    n, m = x.shape[0], W.shape[1]
+    y = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            y[i, j] = sum(x[i, k] * W[k, j] for k in range(W.shape[0])) + b[j]
+    return y
+
+
+def affine_backward(dout, x, W):
+    return (np.einsum("nm,dm->nd", dout, W), np.einsum("nd,nm->dm", x, dout),
+            np.einsum("nm->m", dout))
+
+
+def fit(inputs, targets, weights, bias, epochs=30, step=0.05):
+    for _ in range(epochs):
+        error = affine(inputs, weights, bias) - targets
+        grads = affine_backward(error / len(error), inputs, weights)
+        weights, bias = weights - step * grads[1], bias - step * grads[2]
+    return weights, bias
+'''
+
+
+def test_a_batch_report_names_the_near_copies_and_not_the_independent_one(tmp_path):
+    from conftest import TOY, run_dlgrade, write_notebook
+
+    inbox, past = tmp_path / "inbox", tmp_path / "past"
+    inbox.mkdir()
+    past.mkdir()
+    for name, code in (("ada", ADA), ("bo", BO), ("cy", CY)):
+        write_notebook(inbox / f"{name}.ipynb", [code])
+    write_notebook(past / "old_cy.ipynb", [CY.replace("epochs", "rounds")])
+    out = tmp_path / "out"
+    done = run_dlgrade("grade", TOY, inbox, "-o", out, "--compare-with", past)
+    assert done.returncode == 0, done.stderr
+    report = html.unescape((out / "report.html").read_text())
+    section = report.split("<h2>Similar submissions")[1].split("<h2>")[0]
+    pairs = re.findall(r"<h3>(\S+) and (.+?): (\d+)%", section)
+    assert {(a, b) for a, b, _ in pairs} == {("ada", "bo"), ("cy", "old_cy (past)")}
+    assert all(int(score) >= 80 for _, _, score in pairs)
+    assert "code cell 1, lines" in section and "grad[index] = (plus - minus)" in section
+    assert "across 3 submissions and 1 of a past term" in section

@@ -48,6 +48,7 @@ class Options:
     # The TA's files on who and when (grader.batch.logistics): kind -> path, or None.
     inputs: dict | None = None
     roster_id: str | None = None
+    compare_with: tuple[str, ...] = ()  # a past term's submissions, for the similarity section
 
 
 def grade_batch(options: Options, say=print) -> int:
@@ -63,6 +64,7 @@ def grade_batch(options: Options, say=print) -> int:
             raise AssignmentError("no submissions found in " + ", ".join(options.paths))
         logistics = prepare(out, assignment, collection, options.inputs or {},
                             options.roster_id)
+        logistics.past = _past(options.compare_with, Path(scratch) / "past", assignment)
         bundle = assignment_bundle(assignment)
         secret = secret_fingerprint()
         base = base_key(bundle, secret)
@@ -119,6 +121,24 @@ def grade_batch(options: Options, say=print) -> int:
     return 0
 
 
+def _past(paths: tuple[str, ...], scratch: Path, assignment) -> dict:
+    """A past term's submissions (``--compare-with``): name -> (fingerprints, source), read
+    once; unreadable ones are left out."""
+    from grader.batch.similarity import fingerprints, source_of
+    from grader.core.loading import SubmissionUnreadable
+
+    if not paths:
+        return {}
+    past = {}
+    for submission in collect(list(paths), scratch, None, assignment.name).submissions:
+        try:
+            source = source_of(submission.path)
+        except (SubmissionUnreadable, OSError):
+            continue
+        past[submission.student] = (fingerprints(source.text), source)
+    return past
+
+
 def say_logistics(logistics, say) -> None:
     """The summary's lines on the roster: who submitted nothing, who is not on it."""
     if logistics.roster is None:
@@ -148,6 +168,8 @@ def class_files_key(base: str, collection: Collection, records: dict, logistics)
     assignment = logistics.assignment
     digest.update(json.dumps([str(assignment.due), repr(assignment.late), assignment.title,
                               logistics.texts], sort_keys=True).encode())
+    for name, (found, _) in sorted((getattr(logistics, "past", None) or {}).items()):
+        digest.update(name.encode() + b"\0" + found.hashes.tobytes())
     digest.update(json.dumps(collection.superseded).encode())
     digest.update(json.dumps(records, sort_keys=True, default=str).encode())
     for template in sorted((Path(__file__).parent / "templates").glob("*")):

@@ -173,6 +173,7 @@ def _describe(status: int) -> str:
 def record(request: dict, zygote) -> dict:
     """Grade one submission here; the record the batch keeps of it."""
     from grader.batch.flags import suspicious
+    from grader.batch.similarity import fingerprints, join_cells
     from grader.core.grading import grade_submission
     from grader.core.loading import SubmissionUnreadable, load_submission
     from grader.core.settings import load_assignment
@@ -188,11 +189,14 @@ def record(request: dict, zygote) -> dict:
     try:
         cells = list(load_submission(path).cells)
     except SubmissionUnreadable:
-        cells = []
+        cells = None
     return {"result": result.to_dict(), "seconds": round(seconds, 4),
             "durations": {t.name: round(t.duration, 5) for t in result.tests},
-            "flags": suspicious(cells), "warnings": warnings.getvalue().splitlines(),
-            "secret": secret_fingerprint()}
+            "flags": suspicious(cells or []), "warnings": warnings.getvalue().splitlines(),
+            "secret": secret_fingerprint(),
+            # The report's similarity section compares these, without reading the file again.
+            "fingerprints": None if cells is None else
+            fingerprints(join_cells(cells).text).to_json()}
 
 
 # ---------------------------------------------------------------- on a Dask worker

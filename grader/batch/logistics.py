@@ -645,6 +645,7 @@ class Logistics:
                  manual: dict | None = None):
         self.assignment, self.collection, self.directory = assignment, collection, directory
         self.manual = manual or {}  # (student, question) -> ManualScore
+        self.past: dict = {}  # --compare-with: name -> (Fingerprints, Source)
         self.roster, self.extensions, self.times, self.overrides = (roster, extensions, times,
                                                                      overrides)
         self.texts = texts  # kind -> the text in force (for the class files' key)

@@ -297,6 +297,7 @@ def _report(assignment, collection: Collection, records: dict, rows: list, logis
         "below": _below_required(results),
         "levels": sorted({(r.get("sandbox") or {}).get("level", "not run") for r in results}),
         "logistics": _logistics_view(rows, logistics),
+        "similarity": _similarity_view(assignment, collection, records, logistics),
     }
     return TEMPLATES.get_template("report.html.j2").render(view)
 
@@ -328,6 +329,68 @@ def _logistics_view(rows: list, logistics) -> dict:
         "extensions": len(logistics.extensions),
         "pending": [text.clean(r.person.key) for r in rows if r.pending],
     }
+
+
+SHOWN_PAIRS = 50  # the most alike pairs the report shows
+SHOWN_REGIONS = 6  # regions per pair
+REGION_LINES = 40  # lines of each side of a region
+
+
+def _similarity_view(assignment, collection: Collection, records: dict, logistics) -> dict:
+    """Pairs of submissions whose own code is unusually alike (grader.batch.similarity),
+    from the fingerprints each grading computed; the handed-out notebook's code removed;
+    with ``--compare-with``, against a past term's too. Each pair's matching regions side by
+    side, read again only for the pairs shown."""
+    from grader.batch import similarity
+    from grader.core.loading import SubmissionUnreadable
+
+    prints = {s.student: similarity.Fingerprints.from_json(records[s.student]["fingerprints"])
+              for s in collection.submissions
+              if (records.get(s.student) or {}).get("fingerprints")}
+    handout = (assignment.folder.parent.parent / "student_template" / assignment.name
+               / f"{assignment.name}.ipynb")
+    try:
+        given = similarity.template_hashes(similarity.source_of(handout).text)
+    except (SubmissionUnreadable, OSError):
+        given = frozenset()
+    past = getattr(logistics, "past", {}) or {}
+    pairs = similarity.pairs_of(prints, given, {n: f for n, (f, _) in past.items()})
+    paths = {s.student: s.path for s in collection.submissions}
+    sources: dict[str, similarity.Source | None] = {}
+
+    def source(name: str, from_past: bool):
+        if from_past:
+            return past[name][1]
+        if name not in sources:
+            try:
+                sources[name] = similarity.source_of(paths[name])
+            except (SubmissionUnreadable, OSError):
+                sources[name] = None
+        return sources[name]
+
+    shown = []
+    for pair in pairs[:SHOWN_PAIRS]:
+        a, b = source(pair.a, False), source(pair.b, pair.past)
+        shown.append({
+            "a": text.clean(pair.a), "b": text.clean(pair.b) + (" (past)" if pair.past else ""),
+            "score": round(100 * pair.score), "shared": pair.shared,
+            "regions": [{"a": _excerpt(a, lines), "b": _excerpt(b, other)}
+                        for lines, other in pair.regions[:SHOWN_REGIONS]]})
+    return {"pairs": shown, "count": len(pairs), "compared": len(prints),
+            "past": len(past), "template": given != frozenset()}
+
+
+def _excerpt(source, lines: tuple[int, int]) -> dict:
+    """The lines of a region, and where they are (code cell, lines in it)."""
+    if source is None:
+        return {"where": f"lines {lines[0]}-{lines[1]}", "code": ""}
+    first, last = lines
+    start = source.locate(first) or (0, first)
+    end = source.locate(last) or (0, last)
+    where = (f"code cell {start[0]}, lines {start[1]}-{end[1]}" if start[0] == end[0]
+             else f"code cells {start[0]}-{end[0]}")
+    code = source.text.splitlines()[first - 1:min(last, first + REGION_LINES - 1)]
+    return {"where": where, "code": text.clean("\n".join(code), 6000)}
 
 
 def _below_required(results: list[dict]) -> list[str]:

@@ -98,6 +98,19 @@ class Fingerprints:
         """The lines of the fingerprint at ``index``."""
         return self.first_lines[index], self.last_lines[index]
 
+    def to_json(self) -> dict:
+        """Plain data, for a batch's state (computed once, where the submission is graded)."""
+        return {"hashes": self.hashes.tolist(), "positions": self.positions.tolist(),
+                "first_lines": self.first_lines.tolist(),
+                "last_lines": self.last_lines.tolist(), "tokens": self.tokens,
+                "truncated": self.truncated}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Fingerprints:
+        return cls(array("q", data["hashes"]), array("l", data["positions"]),
+                   array("l", data["first_lines"]), array("l", data["last_lines"]),
+                   int(data["tokens"]), bool(data["truncated"]))
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -301,9 +314,22 @@ def similar_pairs(current: dict[str, str], template: str | Iterable[str] = "",
     if not 0.0 < max_share <= 1.0:
         raise ValueError(f"max_share must be in (0, 1], not {max_share!r}")
     past = past or {}
+    prints = {name: fingerprints(source, k, window) for name, source in current.items()}
+    before = {name: fingerprints(source, k, window) for name, source in past.items()}
+    return pairs_of(prints, template_hashes(template, k), before, threshold, k=k,
+                    window=window, min_shared=min_shared, max_share=max_share,
+                    max_count=max_count)
+
+
+def pairs_of(current: dict[str, Fingerprints], given: frozenset[int],
+             past: dict[str, Fingerprints] | None = None, threshold: float = THRESHOLD, *,
+             k: int = K, window: int = WINDOW, min_shared: int = MIN_SHARED,
+             max_share: float = MAX_SHARE, max_count: int | None = None) -> list[Pair]:
+    """``similar_pairs`` from fingerprints computed already (a batch computes each where the
+    submission is graded), ``given`` being the template's hashes (``template_hashes``)."""
+    past = past or {}
     names = [*current, *past]
-    prints = [fingerprints(source, k, window) for source in [*current.values(), *past.values()]]
-    given = template_hashes(template, k)
+    prints = [*current.values(), *past.values()]
     index: dict[int, list[int]] = defaultdict(list)  # holders in order: current ones first
     for number, found in enumerate(prints):
         for h in set(found.hashes) - given:

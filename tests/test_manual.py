@@ -126,6 +126,13 @@ def test_people_grade_blind_from_one_page_and_totals_wait_for_them(course, tmp_p
     assert template[0] == "student,question,points,rubric,comment"
     assert sorted(template[1:]) == sorted([f"{ada},q2,,,", f"{bo},q2,,,"])
     assert "still to be graded by people" in (out / "feedback" / "ada.md").read_text()
+    with open(out / "final_grades.csv", newline="") as handle:
+        otter = list(csv.reader(handle))
+    assert otter[0] == ["file", "q1", "q2", "total_points_earned", "percent_correct",
+                        "grading_status"]
+    assert otter[1] == ["points-per-question", "5", "3", "8", "1", "--"]
+    assert otter[2][1:] == ["5", "", "", "", "pending: q2 graded by people"]
+    assert ada.startswith("S-") and len(ada) == 12
 
     scores = tmp_path / "scores.csv"
     scores.write_text(f"student,question,points,rubric,comment\n{ada},q2,,1 2,Clear plot\n"
@@ -140,6 +147,9 @@ def test_people_grade_blind_from_one_page_and_totals_wait_for_them(course, tmp_p
     assert "## q2: the error against the step size (3 / 3, graded by people)" in feedback
     assert "- earned: a log-log plot of the error against h (2)" in feedback
     assert "> Clear plot" in feedback and "**Score: 8 / 8**" in feedback
+    with open(out / "final_grades.csv", newline="") as handle:
+        otter = {row[0]: row for row in csv.reader(handle)}
+    assert otter[str(inbox / "ada.ipynb")][1:] == ["5", "3", "8", "1", "Completed"]
     # Kept for later runs, as every file the TA gives.
     done = run_dlgrade("grade", course / "assignments/demo", inbox, "-o", out)
     assert gradebook(out)["ada"]["total"] == "8"
@@ -153,6 +163,8 @@ def test_people_grade_blind_from_one_page_and_totals_wait_for_them(course, tmp_p
     ("{ada},q2,,1 1,x", "scores.csv, line 2, column rubric: '1 1' is not a list of q2's "
                         "rubric items (1 to 2, each once)"),
     ("{ada},q2,,3,x", "q2's rubric items (1 to 2, each once)"),
+    ("{ada},q2,,\u00b2,x", "q2's rubric items (1 to 2, each once)"),
+    ("{ada},q2,1,,x\n{ada},q2,2,,y", "line 3: {ada}'s q2 is already scored on line 2"),
 ])
 def test_a_bad_scores_file_is_refused_before_anything_is_written(course, tmp_path, row,
                                                                  expected):
@@ -164,7 +176,8 @@ def test_a_bad_scores_file_is_refused_before_anything_is_written(course, tmp_pat
                       + row.format(ada=pseudonym("ada")) + "\n")
     done = run_dlgrade("grade", course / "assignments/demo", inbox, "-o", tmp_path / "out",
                        "--manual", scores)
-    assert done.returncode == 2 and expected in done.stderr
+    assert done.returncode == 2 and expected.format(ada=pseudonym("ada")) in done.stderr
+    assert "ada" not in done.stderr.replace(pseudonym("ada"), "")  # never who it is
     assert not (tmp_path / "out").exists()
 
 

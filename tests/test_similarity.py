@@ -497,3 +497,12 @@ def test_a_batch_report_names_the_near_copies_and_not_the_independent_one(tmp_pa
     assert all(int(score) >= 80 for _, _, score in pairs)
     assert "code cell 1, lines" in section and "grad[index] = (plus - minus)" in section
     assert "across 3 submissions and 1 of a past term" in section
+
+
+def test_regions_are_worked_out_only_for_the_pairs_shown():
+    from grader.batch.similarity import fingerprints, pairs_of
+
+    prints = {name: fingerprints(code) for name, code in
+              (("ada", ADA), ("bo", BO), ("eve", ADA + "\n# again\n"), ("cy", CY))}
+    pairs = pairs_of(prints, frozenset(), max_share=1.0, detail=1)
+    assert len(pairs) == 3 and pairs[0].regions and not any(p.regions for p in pairs[1:])

@@ -171,7 +171,9 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
         check_overrides(overrides, question_maxima(assignment), out)
     if "manual" in live and not assignment.manual:
         raise InputError(f"{live['manual'][1]}: {assignment.name} has no question people "
-                         f"grade (manual: in assignment.yml)")
+                         f"grade (manual: in assignment.yml) any more: to drop these scores, "
+                         f"give --manual a CSV holding only its header line "
+                         f"(student,question,points)")
     manual = read_manual(*live["manual"], directory, assignment.manual) \
         if "manual" in live else {}
     for kind, (text, _, now) in tables.items():
@@ -355,26 +357,30 @@ class Directory:
                 names.setdefault(value, set()).add(person.key)
         return names
 
-    def find(self, value: str, where: str) -> str:
+    def find(self, value: str, where: str, reveal: bool = True) -> str:
+        """The gradebook key ``value`` names; ``reveal=False`` (grading by pseudonym) never
+        says who a name could be."""
         keys = self.names.get(value.strip().casefold(), set())
         if len(keys) == 1:
             return next(iter(keys))
         if keys:
-            raise InputError(f"{where}: {value!r} names several students "
-                             f"({', '.join(sorted(keys))}): use their gradebook names")
+            who = f" ({', '.join(sorted(keys))})" if reveal else ""
+            raise InputError(f"{where}: {value!r} names several students{who}: use their "
+                             f"gradebook names")
         raise InputError(f"{where}: no student {value!r} among the {len(self.people)} "
                          f"submissions and roster rows")
 
 
 def pseudonym(key: str) -> str:
-    """The name a student's answers carry on the pages people grade from (``S-3fa92c``): the
-    same on every run with the same course secret, and told by no one but the gradebook."""
+    """The name a student's answers carry on the pages people grade from (``S-3fa92c1b0d``):
+    the same on every run with the same course secret, told by no one but the gradebook; 40
+    bits, so that two students of a class of 10,000 share one with odds below 1 in 10,000."""
     import hashlib
 
     from grader.core.settings import course_secret
 
     digest = hashlib.sha256(b"dlgrade-anonymous\0" + course_secret() + b"\0" + key.encode())
-    return f"S-{digest.hexdigest()[:6]}"
+    return f"S-{digest.hexdigest()[:10]}"
 
 
 def identifiers(submission: Submission) -> set[str]:
@@ -544,13 +550,14 @@ def read_manual(text: str, name: str, people: Directory,
         if qid is None:
             raise InputError(f"{where}, column {question}: no question people grade named "
                              f"{row.get(question, '')!r} (they are {', '.join(questions)})")
-        key = people.find(row.get(who, ""), f"{where}, column {who}")
+        written = row.get(who, "")
+        key = people.find(written, f"{where}, column {who}", reveal=False)
         if not given:
             continue  # not scored yet
         if len(given) > 1:
             raise InputError(f"{where}: give points or rubric, not both")
-        if (key, qid) in lines:
-            raise InputError(f"{where}: {key}'s {qid} is already scored on line "
+        if (key, qid) in lines:  # said as the TA wrote it: a pseudonym stays one
+            raise InputError(f"{where}: {written}'s {qid} is already scored on line "
                              f"{lines[key, qid]}")
         top, items = questions[qid].points, ()
         if points in given:
@@ -561,7 +568,8 @@ def read_manual(text: str, name: str, people: Directory,
         else:
             rubric_items = questions[qid].rubric
             words = re.split(r"[\s,;]+", given[rubric].strip())
-            if not all(w.isdigit() and 1 <= int(w) <= len(rubric_items) for w in words) \
+            if not all(w.isascii() and w.isdigit() and 1 <= int(w) <= len(rubric_items)
+                       for w in words) \
                     or len(set(words)) != len(words):
                 raise InputError(f"{where}, column {rubric}: {given[rubric]!r} is not a list of "
                                  f"{qid}'s rubric items (1 to {len(rubric_items)}, each once)")

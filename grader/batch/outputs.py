@@ -177,7 +177,8 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
         {q for r in records.values() for q in r["result"]["questions"]})
     questions += [q for q in assignment.manual if q not in questions]
     write_atomically(out / "gradebook.csv", _gradebook(questions, rows, logistics))
-    write_atomically(out / "final_grades.csv", _otter_grades(collection, records))
+    write_atomically(out / "final_grades.csv", _otter_grades(collection, records, rows,
+                                                             assignment.manual))
     write_atomically(out / "report.html", _report(assignment, collection, records, rows,
                                                   logistics))
     titles = {**assignment.questions, **{q: m.title for q, m in assignment.manual.items()}}
@@ -244,25 +245,39 @@ def _question_scores(result: dict, questions: list[str]) -> list:
     return [_num(result["questions"].get(q, {}).get("score", 0)) for q in questions]
 
 
-def _otter_grades(collection: Collection, records: dict) -> str:
+def _otter_grades(collection: Collection, records: dict, rows: list, manual: dict) -> str:
     """Otter Grader's final_grades.csv layout: a points-per-question row, then one row per
-    file; question columns sorted; percent as a fraction; status Completed or the reason."""
+    file; question columns sorted; percent as a fraction; status Completed or the reason.
+    Scores before the late penalty and overrides (Otter has neither); the questions people
+    grade are columns too, and while one is not scored, its cell, the total and the percent
+    are empty and the status says pending."""
     results = [records[s.student]["result"] for s in collection.submissions]
-    questions = sorted({q for r in results for q in r["questions"]})
-    rows = [["file", *questions, "total_points_earned", "percent_correct", "grading_status"]]
+    questions = sorted({q for r in results for q in r["questions"]} | set(manual))
+    table = [["file", *questions, "total_points_earned", "percent_correct", "grading_status"]]
     possible = {q: r["questions"][q]["max_score"] for r in results for q in r["questions"]}
+    possible.update({q: m.points for q, m in manual.items()})
     top = sum(possible.values())
-    rows.append(["points-per-question", *(_num(possible[q]) for q in questions), _num(top),
-                 1, "--"])
+    table.append(["points-per-question", *(_num(possible.get(q, 0)) for q in questions),
+                  _num(top), 1, "--"])
+    by_student = {row.person.key: row for row in rows}
     for submission, result in sorted(zip(collection.submissions, results, strict=True),
                                      key=lambda pair: pair[0].source):
+        row = by_student.get(submission.student)
+        pending = row.pending if row is not None else list(manual)
         status = "Completed" if result["status"] == "graded" else \
             f"{result['status']}: {_first_line(result.get('message'))}"
-        rows.append([submission.source, *_question_scores(result, questions),
-                     _num(result["score"]),
-                     _num(round(result["score"] / result["max_score"], 6))
-                     if result["max_score"] else 0, status])
-    return text.csv_text(rows)
+        scores = dict(zip(questions, _question_scores(result, questions), strict=True))
+        for qid in manual:
+            score = row.manual.get(qid) if row is not None else None
+            scores[qid] = "" if score is None else _num(score.points)
+        earned = result["score"] + sum(s.points for s in (row.manual.values() if row else ())
+                                       if s is not None)
+        if pending:
+            status = f"pending: {', '.join(pending)} graded by people"
+        table.append([submission.source, *(scores[q] for q in questions),
+                      "" if pending else _num(round(earned, 6)),
+                      "" if pending else (_num(round(earned / top, 6)) if top else 0), status])
+    return text.csv_text(table)
 
 
 def _report(assignment, collection: Collection, records: dict, rows: list, logistics) -> str:
@@ -354,7 +369,8 @@ def _similarity_view(assignment, collection: Collection, records: dict, logistic
     except (SubmissionUnreadable, OSError):
         given = frozenset()
     past = getattr(logistics, "past", {}) or {}
-    pairs = similarity.pairs_of(prints, given, {n: f for n, (f, _) in past.items()})
+    pairs = similarity.pairs_of(prints, given, {n: f for n, (f, _) in past.items()},
+                                detail=SHOWN_PAIRS)
     paths = {s.student: s.path for s in collection.submissions}
     sources: dict[str, similarity.Source | None] = {}
 

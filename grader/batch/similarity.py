@@ -63,6 +63,7 @@ MAX_LINES = 50_000
 MAX_RESTARTS = 200  # then the rest is read line by line
 MAX_OCCURRENCES = 8  # positions kept per fingerprint and submission (repeated code)
 MAX_REGIONS = 50
+MAX_MATCHES = 4_000  # fingerprint matches chained into regions, per pair
 MERGE_LINES = 5
 SMALL = 16  # fingerprints held by at most this many submissions: pairs counted one by one
 CELL_MARKER = "# %%"  # a line starting so ends a cell: tokenising starts afresh after it
@@ -324,9 +325,11 @@ def similar_pairs(current: dict[str, str], template: str | Iterable[str] = "",
 def pairs_of(current: dict[str, Fingerprints], given: frozenset[int],
              past: dict[str, Fingerprints] | None = None, threshold: float = THRESHOLD, *,
              k: int = K, window: int = WINDOW, min_shared: int = MIN_SHARED,
-             max_share: float = MAX_SHARE, max_count: int | None = None) -> list[Pair]:
+             max_share: float = MAX_SHARE, max_count: int | None = None,
+             detail: int | None = None) -> list[Pair]:
     """``similar_pairs`` from fingerprints computed already (a batch computes each where the
-    submission is graded), ``given`` being the template's hashes (``template_hashes``)."""
+    submission is graded), ``given`` being the template's hashes (``template_hashes``); the
+    regions only of the ``detail`` most alike pairs (all when None)."""
     past = past or {}
     names = [*current, *past]
     prints = [*current.values(), *past.values()]
@@ -338,15 +341,17 @@ def pairs_of(current: dict[str, Fingerprints], given: frozenset[int],
     kept = {h: holders for h, holders in index.items() if not common(holders)}
     sizes = Counter(number for holders in kept.values() for number in holders)
     shared = _count_shared(kept.values(), len(current), len(prints))
-    pairs = []
+    found = []
     for i, j in zip(*np.nonzero(shared >= max(min_shared, 1)), strict=True):
         i, j, count = int(i), int(j), int(shared[i, j])
         score = count / min(sizes[i], sizes[j])
         if score >= threshold:
-            regions = _regions(prints[i], prints[j], kept.keys(), k + window)
-            pairs.append(Pair(names[i], names[j], round(score, 4), count, regions,
-                              past=j >= len(current)))
-    return sorted(pairs, key=lambda p: (-p.score, -p.shared, p.a, p.b))
+            found.append((round(score, 4), count, i, j))
+    found.sort(key=lambda f: (-f[0], -f[1], names[f[2]], names[f[3]]))
+    return [Pair(names[i], names[j], score, count,
+                 _regions(prints[i], prints[j], kept.keys(), k + window)
+                 if detail is None or number < detail else (), past=j >= len(current))
+            for number, (score, count, i, j) in enumerate(found)]
 
 
 def _common(current: int, past: int, max_share: float, max_count: int | None):
@@ -400,6 +405,7 @@ def _regions(a: Fingerprints, b: Fingerprints, counted, gap: int) -> tuple[Regio
     in_b = _occurrences(b, counted)
     in_a = _occurrences(a, in_b.keys())
     matches = sorted((i, j) for h, at in in_a.items() for i in at for j in in_b[h])
+    matches = matches[:MAX_MATCHES]  # bounded work per pair, however repetitive the code
     runs: list[list[tuple[int, int]]] = []
     for i, j in matches:
         for run in reversed(runs[-8:]):  # only recent runs can still be extended

@@ -193,8 +193,10 @@ def checks_in_worker(namespace: dict, questions: list, source: str,
         try:
             results = run_suite(tests, plugin)
         except HiddenSuiteError as error:
-            raise ChecksBroken(str(error).replace(f"the hidden suite in {tests} is broken",
-                                                  "they do not load")) from None
+            said = str(error).replace(f"the hidden suite in {tests} is broken",
+                                      "they do not load").replace(f"{tests}/", "")
+            raise ChecksBroken(said if said.startswith("they do not load")
+                               else f"they do not load: {said}") from None
         return [{"name": r.name, "question": r.question, "outcome": r.outcome,
                  "message": r.message} for r in results]
 

@@ -407,7 +407,6 @@ def read_extensions(text: str, name: str, people: Directory,
                     due: datetime | None) -> dict[str, tuple[datetime, str]]:
     """Each student's own due date, with how the file put it."""
     table = read_table(text, name)
-    who = table.column("student", *ID_COLUMNS)
     new_due = table.column("due", "due date", "due_date", required=False)
     days = table.column("days", "extra days", "extra_days", required=False)
     extra_hours = table.column("hours", "extra hours", "extra_hours", required=False)
@@ -415,13 +414,7 @@ def read_extensions(text: str, name: str, people: Directory,
         raise InputError(f"{name}, line 1: no column due, days or hours (the columns are "
                          f"{', '.join(table.header)})")
     found: dict[str, tuple[datetime, str]] = {}
-    lines: dict[str, int] = {}
-    for line, row in table.rows:
-        where = f"{name}, line {line}"
-        key = people.find(row.get(who, ""), f"{where}, column {who}")
-        if key in lines:
-            raise InputError(f"{where}: a second extension for {key} (the first is on line "
-                             f"{lines[key]})")
+    for where, key, row in _each_student(table, people, "extension"):
         given = {column: row.get(column, "") for column in (new_due, days, extra_hours)
                  if column and row.get(column, "")}
         if len(given) != 1:
@@ -443,25 +436,30 @@ def read_extensions(text: str, name: str, people: Directory,
                 raise InputError(f"{where}, column {column}: {value!r} moves the due date out "
                                  f"of range (years 1900 to 2999)") from None
             found[key] = (moment, f"extended by {duration_text(delta.total_seconds())}")
-        lines[key] = line
     return found
 
 
 def read_times(text: str, name: str, people: Directory,
                due: datetime | None) -> dict[str, datetime]:
     table = read_table(text, name)
-    who = table.column("student", *ID_COLUMNS)
     when = table.column("submitted_at", "submitted at", "submitted", "time")
-    found, lines = {}, {}
+    return {key: _moment(row.get(when, ""), f"{where}, column {when}", due)
+            for where, key, row in _each_student(table, people, "time")}
+
+
+def _each_student(table: Table, people: Directory, what: str):
+    """``(where, key, row)`` of each row of a file that gives one ``what`` per student: a
+    second one for the same student is an error naming both lines."""
+    who = table.column("student", *ID_COLUMNS)
+    lines: dict[str, int] = {}
     for line, row in table.rows:
-        where = f"{name}, line {line}"
+        where = f"{table.name}, line {line}"
         key = people.find(row.get(who, ""), f"{where}, column {who}")
         if key in lines:
-            raise InputError(f"{where}: a second time for {key} (the first is on line "
+            raise InputError(f"{where}: a second {what} for {key} (the first is on line "
                              f"{lines[key]})")
-        found[key] = _moment(row.get(when, ""), f"{where}, column {when}", due)
         lines[key] = line
-    return found
+        yield where, key, row
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,35 @@ def student_copy(course: Path, name: str, folder: Path,
     return path
 
 
+def with_answers(notebook: Path) -> Path:
+    """``notebook`` with every question people grade answered: a written answer, and a saved
+    figure where one is expected (what a student does before submitting)."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=(2, 2))
+    plt.plot([0, 1], [1, 0])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    image = base64.b64encode(buffer.getvalue()).decode()
+    content = json.loads(notebook.read_text())
+    for cell in content["cells"]:
+        kind = cell.get("metadata", {}).get("dlgrade", {}).get("kind")
+        if kind == "text":
+            cell["source"] = "My answer, in two sentences."
+        elif kind == "figure":
+            cell["outputs"] = [{"output_type": "display_data", "metadata": {},
+                                "data": {"image/png": image, "text/plain": "<Figure>"}}]
+    notebook.write_text(json.dumps(content))
+    return notebook
+
+
 def questions_of(course: Path, name: str) -> list[str]:
     return list(load_assignment(str(course / "assignments" / name)).questions)
 

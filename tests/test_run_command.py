@@ -129,7 +129,7 @@ def test_broken_hidden_suite_is_a_clear_instructor_error(tmp_path, config, test_
     (folder / "tests" / "test_one.py").write_text(test_code)
     done = run_dlgrade("run", folder, EXAMPLES / "reference.ipynb")
     assert done.returncode == 2 and "Traceback" not in done.stderr.splitlines()[0]
-    assert "the hidden suite" in done.stderr and complaint in done.stderr
+    assert str(folder / "tests") in done.stderr and complaint in done.stderr
 
 
 def test_unknown_assignment_is_a_clear_error(tmp_path):

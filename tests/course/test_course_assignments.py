@@ -30,6 +30,7 @@ from published import (
     same_text,
     solved,
     student_copy,
+    with_answers,
 )
 
 from grader.authoring.publishing import out_of_date, solved_notebook
@@ -117,6 +118,7 @@ def test_reference_filled_notebook_passes_every_check(published_course, name, tm
     path = student_copy(published_course, name, tmp_path, reference)
     kernel = kernel_verdicts(execute(path))
     assert kernel and all(passed(text) for text in kernel.values()), kernel
+    with_answers(path)  # the questions people grade, answered as a student would
     done = run_dlgrade("check", path)
     assert done.returncode == 0, done.stdout
     command = command_verdicts(done.stdout, questions_of(published_course, name))

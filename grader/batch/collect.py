@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from grader.core.loading import refusal
+from grader.core.settings import key_lines
 from grader.core.text import clean, terminal
 
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
@@ -298,7 +299,7 @@ def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
     if not isinstance(metadata, dict):
         raise CollectionError(f"{terminal(name)}: expected a mapping of submission_ID to "
                               f"submissions, as Gradescope exports it: nothing was graded")
-    lines = _yaml_lines(path)
+    lines = key_lines(path)
     found = {}
     for key, entry in metadata.items():
         where = f"{terminal(name)}, line {lines.get(str(key), '?')}, {key}"
@@ -334,16 +335,6 @@ def _gradescope_export(folder: Path, label: str) -> dict[str, list] | None:
                                           submitted_at=when, time_source="Gradescope")))
         found[str(key)] = members
     return found
-
-
-def _yaml_lines(path: Path) -> dict[str, int]:
-    """The line of each top-level key of a YAML file (for errors)."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in getattr(root, "value", ())
-            if hasattr(k, "value")}
 
 
 def _candidate(path: Path, info: os.stat_result, source: str, matcher, stand_ins: _StandIns,

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from grader.batch.collect import Collection, CollectionError, Submission
+from grader.batch.collect import Collection, CollectionError, Submission, _unique_stem
 from grader.core.deadlines import (
     DeadlineError,
     duration_text,
@@ -40,7 +40,7 @@ from grader.core.deadlines import (
     moment_text,
     parse_due,
 )
-from grader.core.text import clean, terminal
+from grader.core.text import clean
 
 INPUTS = "inputs"  # under OUT/.dlgrade
 KINDS = ("roster", "extensions", "submitted-at", "overrides", "manual")
@@ -79,7 +79,7 @@ class Table:
 def read_table(text: str, name: str) -> Table:
     reader = csv.reader(io.StringIO(text), strict=True)  # an unclosed quote is an error
     try:
-        header = next(reader, [])
+        header = [h.strip() for h in next(reader, [])]
         rows = []
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -87,24 +87,19 @@ def read_table(text: str, name: str) -> Table:
             if len(row) > len(header):
                 raise InputError(f"{name}, line {reader.line_num}: {len(row)} cells, but the "
                                  f"header has {len(header)} columns")
-            rows.append((reader.line_num, dict(zip(header, [c.strip() for c in row],
-                                                          strict=False))))
+            rows.append((reader.line_num, {column: cell.strip() for column, cell
+                                           in zip(header, row, strict=False) if column}))
     except csv.Error as error:
         raise InputError(f"{name}, line {reader.line_num}: not CSV ({error})") from None
-    header = [h.strip() for h in header]
     if not any(header):
         raise InputError(f"{name}: empty, or no header line (the first line names the columns)")
-    blank = [str(i + 1) for i, h in enumerate(header) if not h]
-    if blank and any(header):
-        rows = [(line, {k.strip(): v for k, v in row.items() if k.strip()}) for line, row in rows]
-        header = [h for h in header if h]
+    header = [h for h in header if h]  # a column without a name holds nothing we read
     seen = set()
     for column in header:
         if column.casefold() in seen:
             raise InputError(f"{name}, line 1: the column {column!r} appears twice")
         seen.add(column.casefold())
-    return Table(name, header, [(line, {k.strip(): v for k, v in row.items()})
-                                for line, row in rows])
+    return Table(name, header, rows)
 
 
 def stored_or_given(out: Path, kind: str, given: Path | None) -> tuple[str | None, str, bool]:
@@ -116,7 +111,7 @@ def stored_or_given(out: Path, kind: str, given: Path | None) -> tuple[str | Non
         except OSError as error:
             raise InputError(f"{given}: cannot be read ({error.strerror})") from None
         return _decode(data, str(given)), str(given), True
-    kept = out / ".dlgrade" / INPUTS / f"{kind}.csv"
+    kept = kept_path(out, f"{kind}.csv")
     if kept.is_file():
         return _decode(kept.read_bytes(), str(kept)), str(kept), False
     return None, "", False
@@ -133,12 +128,18 @@ def _decode(data: bytes, name: str) -> str:
     raise InputError(f"{name}: not UTF-8 text (save it as CSV UTF-8)")
 
 
-def keep(out: Path, kind: str, text: str) -> None:
+def kept_path(out: Path, name: str) -> Path:
+    """Where a run into ``out`` keeps a file the TA gave (``OUT/.dlgrade/inputs/NAME``)."""
+    from grader.batch.state import STATE
+
+    return out / STATE / INPUTS / name
+
+
+def keep_text(path: Path, text: str) -> None:
     from grader.batch.state import write_atomically
 
-    folder = out / ".dlgrade" / INPUTS
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(folder / f"{kind}.csv", text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, text)
 
 
 def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path | None],
@@ -155,7 +156,7 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
     if id_given and "roster" not in texts:
         raise InputError("--roster-id names a column of the roster: give --roster CSV too")
     if roster_id is None and "roster" in texts and given.get("roster") is None:
-        kept = out / ".dlgrade" / INPUTS / "roster-id.txt"
+        kept = kept_path(out, "roster-id.txt")
         roster_id = kept.read_text().strip() if kept.is_file() else None
     live = {kind: (text, name) for kind, (text, name, _) in tables.items()
             if text is not None and read_table(text, name).rows}
@@ -180,12 +181,12 @@ def prepare(out: Path, assignment, collection: Collection, given: dict[str, Path
         if not now:
             continue
         if kind in live:
-            keep(out, kind, text)
+            keep_text(kept_path(out, f"{kind}.csv"), text)
         else:
-            (out / ".dlgrade" / INPUTS / f"{kind}.csv").unlink(missing_ok=True)
+            kept_path(out, f"{kind}.csv").unlink(missing_ok=True)
             texts.pop(kind, None)
     if given.get("roster") is not None or id_given:
-        kept = out / ".dlgrade" / INPUTS / "roster-id.txt"
+        kept = kept_path(out, "roster-id.txt")
         if roster_id and "roster" in live:
             keep_text(kept, roster_id + "\n")
         else:
@@ -224,11 +225,6 @@ def check_overrides(overrides: list[Override], maxima: dict[str, float], out: Pa
                              f"be {_num(after)}, outside 0 to {_num(limit)} points")
 
 
-def keep_text(path: Path, text: str) -> None:
-    from grader.batch.state import write_atomically
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, text)
 
 
 # ---------------------------------------------------------------- the roster
@@ -307,7 +303,7 @@ class Directory:
             for line, row in roster.table.rows:
                 if line in matched:
                     continue
-                key = _safe_key(row[roster.id_column], taken)
+                key = _unique_stem(row[roster.id_column], taken)
                 self.people.append(Person(key, None, row, line))
             self.people = [p for p in by_key.values()] + self.people
             self.people.sort(key=lambda p: (p.roster_line is None, p.roster_line or 0, p.key))
@@ -393,12 +389,6 @@ def identifiers(submission: Submission) -> set[str]:
             if "@" in str(value):
                 values.add(str(value).split("@")[0].casefold())
     return values
-
-
-def _safe_key(value: str, taken: set[str]) -> str:
-    from grader.batch.collect import _unique_stem
-
-    return _unique_stem(value, taken)
 
 
 # ---------------------------------------------------------------- the TA's other files
@@ -752,7 +742,7 @@ class Logistics:
         row.submitted_at = row.submitted_at.astimezone(zone) if row.submitted_at else None
         if submission.late_marker:
             row.notes.append(f"{submission.platform} marks it late")
-        if due is None or row.submitted_at is None or row.status == "missing":
+        if due is None or row.submitted_at is None:
             return
         row.late_seconds = max(0.0, (row.submitted_at - due).total_seconds())
         policy = self.assignment.late
@@ -814,10 +804,3 @@ def _num(value):
     if isinstance(value, str):
         return value
     return int(value) if float(value).is_integer() else round(value, 4)
-
-
-def safe_terminal(value: str) -> str:
-    return terminal(value)
-
-
-PARTICIPANT = re.compile(r"\d+")

@@ -207,9 +207,6 @@ def _write_if_changed(folder: Path, stem: str, texts: dict[str, str]) -> None:
         write_atomically(path, content)
 
 
-
-
-
 IDENTITY = ("name", "email", "sid", "canvas_id", "moodle_participant")
 
 

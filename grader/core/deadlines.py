@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60,
@@ -175,10 +175,6 @@ def moment_text(moment: datetime) -> str:
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
 
 
 def hours(delta: timedelta | float) -> float:

@@ -132,14 +132,18 @@ def _deadline(config: dict, path: Path) -> tuple[datetime | None, LatePolicy | N
 
 def key_line(path: Path, key: str) -> int | str:
     """The line of the top-level ``key`` in the YAML file ``path`` (1-based), or ``?``."""
+    return key_lines(path).get(key, "?")
+
+
+def key_lines(path: Path) -> dict[str, int]:
+    """The line (1-based) of each top-level key of the YAML file ``path``, for errors; empty
+    where it cannot be read."""
     try:
-        root = yaml.compose(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return "?"
-    for name, _ in getattr(root, "value", ()):
-        if getattr(name, "value", None) == key:
-            return name.start_mark.line + 1
-    return "?"
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return {str(name.value): name.start_mark.line + 1
+            for name, _ in getattr(root, "value", ()) if hasattr(name, "value")}
 
 
 def default_install() -> str:

@@ -32,15 +32,19 @@ def dlgrade_result(course: Path, submission: Path, name: str) -> dict:
     return json.loads(done.stdout)
 
 
+def otter_run(archive: Path, submission: Path, out: Path) -> dict:
+    """``otter run -a ARCHIVE SUBMISSION`` into ``out`` (created): its results.json."""
+    out.mkdir()
+    done = subprocess.run(["otter", "run", "-a", str(archive), "-o", str(out), "--no-logo",
+                           str(submission)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((out / "results.json").read_text())
+
+
 def otter_score(course: Path, submission: Path, folder: Path, name: str) -> tuple[float, dict]:
     """The score ``otter run`` gives, from its results.json (the Gradescope format)."""
-    out = folder / f"otter-{submission.stem}"
-    out.mkdir()
-    done = subprocess.run(["otter", "run", "-a", str(course / f"dist/{name}-autograder.zip"),
-                           "-o", str(out), "--no-logo", str(submission)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    tests = json.loads((out / "results.json").read_text())["tests"]
+    tests = otter_run(course / f"dist/{name}-autograder.zip", submission,
+                      folder / f"otter-{submission.stem}")["tests"]
     questions = {t["name"]: t["score"] for t in tests if "score" in t}
     return sum(questions.values()), questions
 

@@ -27,7 +27,7 @@ from conftest import (
     grade_json,
     write_notebook,
 )
-from published import solved
+from published import otter_run, solved
 
 from grader.core.deadlines import LatePolicy
 from grader.core.settings import AssignmentError, load_assignment
@@ -360,19 +360,11 @@ def test_a_bad_gradescope_setting_names_the_file_and_key(tmp_path, setting, comp
 
 # ---------------------------------------------------------------- the Otter zip
 
-def otter_results(archive: Path, submission: Path, out: Path) -> dict:
-    out.mkdir()
-    done = subprocess.run(["otter", "run", "-a", str(archive), "-o", str(out), "--no-logo",
-                           str(submission)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((out / "results.json").read_text())
-
-
 def test_the_otter_zip_shows_question_scores_once_grades_are_published(published, tmp_path):
     """Otter gives each question an entry; with ``show_hidden`` it is ``after_published``
     (without, ``hidden``: students never saw a per-question score)."""
     wrong = submissions(published, tmp_path)["wrong"]
-    results = otter_results(published / "dist" / f"{NAME}-autograder.zip", wrong,
+    results = otter_run(published / "dist" / f"{NAME}-autograder.zip", wrong,
                             tmp_path / "out")
     entries = {t["name"]: t for t in results["tests"]}
     assert entries.pop("Public Tests")["visibility"] == "visible"
@@ -388,7 +380,7 @@ def test_the_otter_zip_follows_the_setting_after_the_due_date(strict_course, tmp
     archive = tmp_path / "toy-autograder.zip"
     archive.write_bytes(autograder_zip(load_assignment(str(strict_course / "assignments/toy"))))
     wrong = write_notebook(tmp_path / "toy.ipynb", [FORWARD + "\n" + WRONG_BACKWARD])
-    results = otter_results(archive, wrong, tmp_path / "out")
+    results = otter_run(archive, wrong, tmp_path / "out")
     assert {t["name"]: t["visibility"] for t in results["tests"]} == {
         "Public Tests": "visible", "q1": "after_due_date", "q2": "after_due_date"}
     assert {t["name"]: t.get("score") for t in results["tests"]} == {

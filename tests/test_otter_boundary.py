@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import EXAMPLES, FIXTURES, TOY_MAX, fixture_copy, grade_json, write_notebook
+from published import otter_run
 
 from grader.core.settings import load_assignment
 from grader.platforms.otter import COURSE_FOLDER, SECRET_IN_ZIP, autograder_zip
@@ -33,14 +33,6 @@ def toy_zip(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "toy-autograder.zip"
     path.write_bytes(autograder_zip(load_assignment(str(course / "assignments" / "toy"))))
     return path
-
-
-def otter_run(archive: Path, submission: Path, out: Path) -> dict:
-    out.mkdir()
-    done = subprocess.run(["otter", "run", "-a", str(archive), "-o", str(out), "--no-logo",
-                           str(submission)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((out / "results.json").read_text())
 
 
 def score(results: dict) -> float:

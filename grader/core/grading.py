@@ -19,6 +19,7 @@ from grader.core.settings import (
     course_secret,
     importable_names,
     load_assignment,
+    module_owners,
 )
 from grader.sandbox import NotGraded, SandboxedSubmission, SandboxRefused, WorkerError, Zygote
 
@@ -134,6 +135,8 @@ def preload(sandbox_started: bool) -> None:
     if sandbox_started:
         from grader.core import numerics  # noqa: F401
 
+    plugin.suite_modules(Path(plugin.__file__).parent)  # resolves every module's file, once
+    module_owners()
     gc.freeze()  # forks share the preloaded heap: the collector need never touch it
 
 

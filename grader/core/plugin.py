@@ -10,6 +10,7 @@ messages are shown as written, never pytest's introspection of the test's source
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import io
@@ -167,12 +168,16 @@ class GradingPlugin:
 
 def suite_modules(folder: Path) -> list:
     """The modules loaded from the suite's folder (test files and their helpers)."""
-    found = []
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if path and Path(path).resolve().is_relative_to(folder.resolve()):
-            found.append(module)
-    return found
+    inside = os.path.join(_real(str(folder)), "")
+    return [module for module in list(sys.modules.values())
+            if _real(getattr(module, "__file__", None) or "").startswith(inside)]
+
+
+@functools.cache
+def _real(path: str) -> str:
+    """A file's resolved path, once per process and path: a grading process holds thousands
+    of modules (numpy, scipy, pytest), and a process forked from it inherits what is known."""
+    return os.path.realpath(path) if path else ""
 
 
 def _skip_reason(report) -> str:

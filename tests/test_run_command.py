@@ -130,6 +130,11 @@ def test_broken_hidden_suite_is_a_clear_instructor_error(tmp_path, config, test_
     done = run_dlgrade("run", folder, EXAMPLES / "reference.ipynb")
     assert done.returncode == 2 and "Traceback" not in done.stderr.splitlines()[0]
     assert str(folder / "tests") in done.stderr and complaint in done.stderr
+    # A batch's grading processes collect the suite once: a broken one says the same.
+    batch = run_dlgrade("grade", folder, EXAMPLES / "reference.ipynb", "-o", tmp_path / "out")
+    assert batch.returncode == 2 and "Traceback" not in batch.stderr.splitlines()[0]
+    assert str(folder / "tests") in batch.stderr and complaint in batch.stderr
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
 
 
 def test_unknown_assignment_is_a_clear_error(tmp_path):

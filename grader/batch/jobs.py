@@ -9,6 +9,7 @@ per-test durations, the source's suspicious constructs and the course secret's f
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -107,14 +108,50 @@ def serve(requests_fd: int, replies_fd: int) -> None:
 
     preload(sandbox_started=True)
     requests, replies = os.fdopen(requests_fd, "rb"), os.fdopen(replies_fd, "wb")
-    for line in requests:
-        reply = _in_fork(json.loads(line), zygote)
-        replies.write(json.dumps(reply).encode() + b"\n")
-        replies.flush()
+    request = _next(requests)
+    while request is not None:
+        request = _serve_assignment(request, requests, replies, zygote)
     zygote.close()
 
 
-def _in_fork(request: dict, zygote) -> dict:
+def _next(requests) -> dict | None:
+    line = requests.readline()
+    return json.loads(line) if line else None
+
+
+def _serve_assignment(first: dict, requests, replies, zygote) -> dict | None:
+    """Grade ``first`` and the requests that follow it for the same assignment, with its
+    hidden suite collected once, here, before the forks; return the first request for
+    another assignment (None once the grader closes the pipe)."""
+    from grader.core.grading import serve_suite
+    from grader.core.settings import load_assignment
+
+    current, failed = [first], []
+
+    def serve(suite) -> None:
+        prepared = None if suite is None else (assignment, suite)
+        try:
+            while current[0] is not None and current[0]["assignment"] == first["assignment"]:
+                reply = _in_fork(current[0], zygote, prepared)
+                replies.write(json.dumps(reply).encode() + b"\n")
+                replies.flush()
+                current[0] = _next(requests)
+        except BaseException as error:  # noqa: BLE001  (raised below, outside pytest)
+            failed.append(error)
+
+    try:
+        assignment = load_assignment(first["assignment"])
+    except Exception:  # noqa: BLE001  (each fork's own load says what is wrong)
+        serve(None)
+    else:
+        gc.freeze()  # the collected suite, shared by every fork
+        serve_suite(assignment, serve)
+    if failed:
+        raise failed[0]
+    return current[0]
+
+
+def _in_fork(request: dict, zygote, prepared=None) -> dict:
     from grader.core.grading import cap_trusted_memory
     from grader.sandbox import isolation
 
@@ -127,7 +164,7 @@ def _in_fork(request: dict, zygote) -> dict:
         try:
             isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
             cap_trusted_memory()
-            data = json.dumps(record(request, zygote)).encode()
+            data = json.dumps(record(request, zygote, prepared)).encode()
         except BaseException as error:  # noqa: BLE001  (told to the grader, never lost)
             from grader.core.settings import AssignmentError
             from grader.sandbox import SandboxRefused
@@ -170,20 +207,22 @@ def _describe(status: int) -> str:
     return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
-def record(request: dict, zygote) -> dict:
-    """Grade one submission here; the record the batch keeps of it."""
+def record(request: dict, zygote, prepared=None) -> dict:
+    """Grade one submission here; the record the batch keeps of it. ``prepared``: the
+    assignment and its hidden suite, loaded and collected by the process this one forked
+    from (``serve_suite``)."""
     from grader.batch.flags import suspicious
     from grader.batch.similarity import fingerprints, join_cells
     from grader.core.grading import grade_submission
     from grader.core.loading import SubmissionUnreadable, load_submission
     from grader.core.settings import load_assignment
 
-    assignment = load_assignment(request["assignment"])
+    assignment, suite = prepared or (load_assignment(request["assignment"]), None)
     path = Path(request["path"])
     started = time.perf_counter()
     warnings = io.StringIO()
     with redirect_stderr(warnings):
-        result = grade_submission(assignment, path, zygote)
+        result = grade_submission(assignment, path, zygote, suite=suite)
     seconds = time.perf_counter() - started
     result = replace(result, submission=request["name"])
     try:

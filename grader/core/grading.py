@@ -57,17 +57,19 @@ def start_sandbox() -> Zygote:
 
 
 def grade_submission(assignment: Assignment, path: Path, zygote: Zygote | None = None,
-                     only_public: bool = False, secret: bytes | None = None
-                     ) -> SubmissionResult:
+                     only_public: bool = False, secret: bytes | None = None,
+                     suite=None) -> SubmissionResult:
     """Grade ``path`` against ``assignment``; failures of the submission are data, not raises.
 
     The hidden inputs are drawn from ``secret`` (default: the course secret) and the
-    submission's content hash; publishing's gates grade examples under many secrets."""
+    submission's content hash; publishing's gates grade examples under many secrets.
+    ``suite``: the assignment's hidden suite already collected in this process
+    (``serve_suite``), else it is collected here."""
     own_zygote = zygote is None
     zygote = zygote or start_sandbox()
     try:
         return _grade(assignment, Path(path), zygote, only_public,
-                      course_secret() if secret is None else secret)
+                      course_secret() if secret is None else secret, suite)
     finally:
         if own_zygote:
             zygote.close()
@@ -140,12 +142,35 @@ def preload(sandbox_started: bool) -> None:
     gc.freeze()  # forks share the preloaded heap: the collector need never touch it
 
 
+def serve_suite(assignment: Assignment, serve) -> None:
+    """Collect ``assignment``'s hidden suite once, in this process, and call ``serve(suite)``
+    inside the pytest session that holds it: ``grade_submission(..., suite=suite)`` in a fork
+    of this process runs the collected tests. ``serve(None)`` when the suite cannot be
+    collected cleanly: each submission's own run then reports why, as it always has."""
+    from grader.core.plugin import GradingPlugin, serve_collected
+
+    plugin = GradingPlugin(None, assignment.reference, b"", False, tuple(assignment.questions))
+    serve_collected(assignment.tests, plugin, serve)
+
+
+def _run_tests(assignment: Assignment, submission, seed: bytes, only_public: bool, suite):
+    """The hidden suite's results for ``submission`` (the sandboxed proxy)."""
+    if suite is not None and not only_public:
+        return suite.run(submission, seed)
+    from grader.core.plugin import GradingPlugin, run_suite
+
+    plugin = GradingPlugin(submission, assignment.reference, seed, only_public,
+                           tuple(assignment.questions))
+    return run_suite(assignment.tests, plugin)
+
+
 def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool,
-           secret: bytes):
+           secret: bytes, suite=None):
     try:
         loaded = load_submission(path)
     except SubmissionUnreadable as error:
-        return ungraded(assignment, path, "error", f"{path.name}: {error}", only_public)
+        return ungraded(assignment, path, "error", f"{path.name}: {error}", only_public,
+                        suite=suite)
     submission = SandboxedSubmission(zygote, list(loaded.cells), assignment.limits,
                                      assignment.hidden_paths(), assignment.policy,
                                      tuple(importable_names(assignment.imports)))
@@ -153,20 +178,18 @@ def _grade(assignment: Assignment, path: Path, zygote: Zygote, only_public: bool
         try:
             submission.begin()
             # Importing pytest takes longer than most submissions' cells: let them overlap.
-            from grader.core.plugin import GradingPlugin, run_suite
+            from grader.core import plugin  # noqa: F401
 
             reports = submission.start()
         except WorkerError as error:
             if submission.time_up:
                 return ungraded(assignment, path, "timeout", _budget_message(assignment),
-                                 only_public, submission.sandbox)
+                                only_public, submission.sandbox, suite)
             return ungraded(assignment, path, "error",
-                             f"the submission could not be run: {error}", only_public,
-                             submission.sandbox)
+                            f"the submission could not be run: {error}", only_public,
+                            submission.sandbox, suite)
         seed = secret + b"\0" + loaded.sha256.encode()
-        plugin = GradingPlugin(submission, assignment.reference, seed, only_public,
-                               tuple(assignment.questions))
-        tests = run_suite(assignment.tests, plugin)
+        tests = _run_tests(assignment, submission, seed, only_public, suite)
     finally:
         submission.close()
     message = _cell_summary(reports, len(loaded.cells), assignment.imports)
@@ -183,13 +206,10 @@ def _budget_message(assignment) -> str:
             f"{assignment.limits.submission_timeout:g} s; checks not run score 0")
 
 
-def ungraded(assignment, path, status, message, only_public, sandbox=None) -> SubmissionResult:
+def ungraded(assignment, path, status, message, only_public, sandbox=None,
+             suite=None) -> SubmissionResult:
     """A result with every test failed for ``message``, so each question keeps its maximum."""
-    from grader.core.plugin import GradingPlugin, run_suite
-
-    plugin = GradingPlugin(_Unavailable(message), assignment.reference, b"", only_public,
-                           tuple(assignment.questions))
-    tests = run_suite(assignment.tests, plugin)
+    tests = _run_tests(assignment, _Unavailable(message), b"", only_public, suite)
     return SubmissionResult.from_tests(assignment.name, path.name, status, tests, message,
                                        tuple(assignment.questions), sandbox)
 

@@ -78,6 +78,15 @@ class GradingPlugin:
         self.order: dict[str, int] = {}  # node id -> position in the suite
         self.problems: list[str] = []
 
+    def start(self, submission, seed_material: bytes) -> None:
+        """Grade another submission with the tests this plugin's session collected."""
+        self._submission, self._seed_material = submission, seed_material
+        self._credits, self.results = {}, []
+
+    def ordered_results(self) -> list[TestResult]:
+        """The results, in the suite's order."""
+        return sorted(self.results, key=lambda result: self.order.get(result.name, 0))
+
     # ------------------------------------------------------------ configuration
 
     def pytest_configure(self, config):
@@ -299,10 +308,50 @@ def _inventory(tests: Path) -> _Inventory:
 def run_suite(tests: Path, plugin: GradingPlugin) -> list[TestResult]:
     """Run the suite in this process with ``plugin``; raise HiddenSuiteError if it is broken."""
     _run_pytest(_pytest_args(tests), [plugin], tests)
-    return sorted(plugin.results, key=lambda result: plugin.order.get(result.name, 0))
+    return plugin.ordered_results()
 
 
-def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:
+class CollectedSuite:
+    """A hidden suite collected once, inside the pytest session of a process that forks per
+    submission: each fork runs the collected tests against its own submission, so neither
+    pytest's start nor the suite's collection is paid per submission."""
+
+    def __init__(self, session, plugin: GradingPlugin):
+        self._session, self._plugin = session, plugin
+
+    def run(self, submission, seed_material: bytes) -> list[TestResult]:
+        """Run every test once against ``submission``: what ``run_suite`` would return."""
+        self._plugin.start(submission, seed_material)
+        items = self._session.items
+        for index, item in enumerate(items):
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
+        return self._plugin.ordered_results()
+
+
+def serve_collected(tests: Path, plugin: GradingPlugin, serve) -> None:
+    """Collect the suite in ``tests`` once and call ``serve(suite)`` inside pytest's session,
+    where forks run it (``CollectedSuite.run``); ``serve(None)`` once the session has ended
+    when the suite could not be collected cleanly (each submission's own run then says why,
+    as ``run_suite`` does)."""
+
+    class Loop:
+        served = False
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session):
+            if not plugin.problems and not session.testsfailed:
+                self.served = True
+                serve(CollectedSuite(session, plugin))
+            return True
+
+    loop = Loop()
+    _run_pytest(_pytest_args(tests), [plugin, loop], tests, check=False)
+    if not loop.served:
+        serve(None)
+
+
+def _run_pytest(args: list[str], plugins: list, tests: Path, check: bool = True) -> None:
     plugin = plugins[0]
     log = io.StringIO()
     # Third-party plugins installed beside us must not change how a hidden suite runs.
@@ -322,6 +371,8 @@ def _run_pytest(args: list[str], plugins: list, tests: Path) -> None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
+    if not check:
+        return
     if plugin.problems:  # one line each, naming the test: the instructor's to fix
         raise HiddenSuiteError("\n".join(f"{tests}/{problem}" for problem in plugin.problems))
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

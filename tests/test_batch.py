@@ -404,3 +404,26 @@ def test_report_and_feedback_render_in_a_real_browser(graded, tmp_path):
     assert "looks transposed" in dom(feedback)
     shot = screenshot(feedback, tmp_path / "feedback.png")
     assert _pixels_near(shot, "#b3261e") > 50  # the failed checks, in red
+
+
+def test_report_figures_are_drawn_again_only_when_their_data_changes(tmp_path, monkeypatch):
+    from grader.batch import plots
+
+    questions = [{"id": "q1", "percent": 50.0}]
+    tests = [{"name": "t.py::test_a", "rate": 50.0, "visibility": "hidden",
+              "mean_seconds": 0.1, "max_seconds": 0.2}]
+    first = plots.class_plots([1.0, 2.0], 2.0, questions, tests, tmp_path)
+    assert sorted(first) == ["histogram", "questions", "slowest", "tests"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "histogram.json", "questions.json", "slowest.json", "tests.json"]
+
+    drawn = []
+    original = dict(plots.DRAWERS)
+    monkeypatch.setattr(plots, "DRAWERS", {name: (lambda *a, _n=name: drawn.append(_n) or
+                                                  original[_n](*a)) for name in original})
+    assert plots.class_plots([1.0, 2.0], 2.0, questions, tests, tmp_path) == first
+    assert drawn == []  # the same data: the kept figures, nothing drawn
+    again = plots.class_plots([1.0, 1.0], 2.0, questions, tests, tmp_path)
+    assert drawn == ["histogram"] and again["histogram"] != first["histogram"]
+    assert {k: v for k, v in again.items() if k != "histogram"} == \
+        {k: v for k, v in first.items() if k != "histogram"}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GATE_DRAWS = 20  # draws per candidate when publishing: the gate run by `publish --check`
+GATE_PROCESS = "grader.authoring.examples"  # what the gates' grading processes run
 FULL_MARKS = "full marks"
 ZERO = "zero"
 
@@ -96,46 +97,74 @@ def draw_secrets(count: int, first: int = 0) -> list[bytes]:
 
 # ---------------------------------------------------------------- grading draws
 
-_zygote = None
-
-
-def _start_grading_process() -> None:
-    """A grading process's fork server, started before anything of the course is read."""
-    global _zygote
-    import atexit
-
-    from grader.core.grading import cap_trusted_memory, start_sandbox
-
-    _zygote = start_sandbox()
-    atexit.register(_zygote.close)
-    cap_trusted_memory()
-
-
-def _grade_draw(folder: str, path: str, secret: bytes) -> Draw:
+def record_draw(request: dict, zygote, prepared=None) -> dict:
+    """In a grading process (``grader.core.processes``): one candidate graded under the
+    request's secret, as plain data for a ``Draw``."""
     from grader.core.grading import grade_submission
     from grader.core.settings import load_assignment
 
-    result = grade_submission(load_assignment(folder), Path(path), _zygote, secret=secret)
-    return Draw(result.status, (result.message or "").split("\n")[0], result.score,
-                result.max_score,
-                {q: (s.score, s.max_score) for q, s in result.questions.items()},
-                {t.name: (t.question, t.score, (t.message or t.outcome).splitlines()[0]
-                          if t.outcome != "passed" else "") for t in result.tests})
+    assignment, suite = prepared or (load_assignment(request["assignment"]), None)
+    return grade_submission(assignment, Path(request["path"]), zygote,
+                            secret=bytes.fromhex(request["secret"]), suite=suite).to_dict()
+
+
+def _draw(reply: dict) -> Draw:
+    """A grading process's reply as a Draw; an instructor's error or a machine that cannot
+    confine raises, as grading in this process would."""
+    from grader.core.settings import AssignmentError
+    from grader.sandbox import SandboxRefused
+
+    if "fatal" in reply:
+        raise (SandboxRefused if reply.get("refused") else AssignmentError)(reply["error"])
+    if "crash" in reply:
+        return Draw("crash", reply["crash"], 0.0, 0.0, {}, {})
+    return Draw(reply["status"], (reply["message"] or "").split("\n")[0], reply["score"],
+                reply["max_score"],
+                {q: (s["score"], s["max_score"]) for q, s in reply["questions"].items()},
+                {t["name"]: (t["question"], t["score"],
+                             (t["message"] or t["outcome"]).splitlines()[0]
+                             if t["outcome"] != "passed" else "") for t in reply["tests"]})
 
 
 def grade_draws(folder: Path, paths: list[Path], secrets: list[bytes],
                 jobs: int | None = None) -> dict[Path, list[Draw]]:
-    """Every path graded under every secret, on ``jobs`` fresh grading processes."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Every path graded under every secret, on ``jobs`` fresh grading processes, each of
+    which collects the suite once and grades each draw in a fork of itself."""
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.core.processes import Job, JobDied, deadline_for
+    from grader.core.settings import load_assignment
 
     jobs = jobs or os.cpu_count() or 1
-    context = multiprocessing.get_context("spawn")  # fresh: nothing of the course inherited
-    with ProcessPoolExecutor(jobs, mp_context=context,
-                             initializer=_start_grading_process) as pool:
-        futures = {path: [pool.submit(_grade_draw, str(folder), str(path), secret)
-                          for secret in secrets] for path in paths}
-        return {path: [future.result() for future in draws] for path, draws in futures.items()}
+    deadline = deadline_for(load_assignment(str(folder)))
+    idle: queue.Queue[Job] = queue.Queue()
+    started = [Job(GATE_PROCESS) for _ in range(jobs)]
+    for job in started:
+        idle.put(job)
+
+    def grade(path: Path, secret: bytes) -> Draw:
+        job = idle.get()
+        try:
+            reply = job.grade(str(folder), path, path.name, deadline, secret=secret.hex())
+        except JobDied as error:
+            job = Job(GATE_PROCESS)  # a fresh one takes its place
+            started.append(job)
+            reply = {"crash": str(error)}
+        finally:
+            idle.put(job)
+        return _draw(reply)
+
+    pool = ThreadPoolExecutor(jobs)
+    try:
+        futures = {path: [pool.submit(grade, path, secret) for secret in secrets]
+                   for path in paths}
+        return {path: [future.result() for future in draws]
+                for path, draws in futures.items()}
+    finally:
+        pool.shutdown(cancel_futures=True)  # an error stops the draws not yet begun
+        for job in started:
+            job.close()
 
 
 # ---------------------------------------------------------------- verdicts
@@ -208,3 +237,11 @@ def _misplaced(expectation: Expectation, draws: list[Draw]) -> list[str]:
         if kept:
             problems.append(f"keeps every point of {question} on {kept} of {len(draws)} draws")
     return problems
+
+
+if __name__ == "__main__":  # a grading process of the gates (grade_draws)
+    import sys
+
+    from grader.core.processes import serve
+
+    serve(int(sys.argv[1]), int(sys.argv[2]), record_draw)

@@ -12,8 +12,6 @@ folders of the TA's machine.
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 import statistics
 import sys
@@ -165,7 +163,7 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
     by hand) and the LMS files the students' ids allow; return lines for the summary."""
     from grader.batch import lms
     from grader.batch.logistics import Directory, Logistics
-    from grader.batch.state import write_atomically
+    from grader.batch.state import STATE, write_atomically
 
     records = {student: dict(record, result=safe_result(record["result"]))
                for student, record in records.items()}
@@ -180,7 +178,7 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
     write_atomically(out / "final_grades.csv", _otter_grades(collection, records, rows,
                                                              assignment.manual))
     write_atomically(out / "report.html", _report(assignment, collection, records, rows,
-                                                  logistics))
+                                                  logistics, out / STATE / "plots"))
     titles = {**assignment.questions, **{q: m.title for q, m in assignment.manual.items()}}
     for row in rows:
         if row.result is not None:
@@ -277,7 +275,10 @@ def _otter_grades(collection: Collection, records: dict, rows: list, manual: dic
     return text.csv_text(table)
 
 
-def _report(assignment, collection: Collection, records: dict, rows: list, logistics) -> str:
+def _report(assignment, collection: Collection, records: dict, rows: list, logistics,
+            kept: Path | None = None) -> str:
+    """The class report; its figures are kept in ``kept``, drawn again when their data
+    changes."""
     from grader.batch import plots
 
     ordered = [(s, records[s.student]) for s in collection.submissions]
@@ -294,8 +295,7 @@ def _report(assignment, collection: Collection, records: dict, rows: list, logis
         "count": len(results), "maximum": _num(maximum), "statuses": counts,
         "mean": _num(round(statistics.fmean(totals), 2)),
         "median": _num(statistics.median(totals)),
-        "plots": {name: _png(figure) for name, figure in plots.class_plots(
-            totals, maximum, questions, tests).items()},
+        "plots": plots.class_plots(totals, maximum, questions, tests, kept),
         "questions": questions, "tests": tests, "look": look,
         "rows": [{"student": text.clean(s.student), "source": text.clean(s.source, 4_000),
                   "status": r["result"]["status"],
@@ -478,15 +478,6 @@ def _listed(kind: str, items) -> list[str]:
     if len(items) > MOST_REASONS:
         listed.append(f"{kind}: and {len(items) - MOST_REASONS} more")
     return listed
-
-
-def _png(figure) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 # ---------------------------------------------------------------- the terminal

@@ -1,11 +1,19 @@
-"""The class report's figures (matplotlib, drawn off-screen)."""
+"""The class report's figures (matplotlib, drawn off-screen), as base64 PNG.
+
+A figure is drawn only when the data it shows changed: each is kept in the output folder's
+state with a hash of its data, of this module and of matplotlib's version, so a re-run that
+rewrites the report (a roster, a due date, scores by hand) neither draws nor imports
+matplotlib.
+"""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import base64
+import hashlib
+import io
+import json
+from importlib import metadata
+from pathlib import Path
 
 BLUE, GREEN, RED, GREY = "#3b6ea5", "#4c9a5b", "#c44e52", "#8c8c8c"
 LONGEST_TEST_LIST = 40
@@ -13,16 +21,62 @@ SLOWEST = 12
 
 
 def class_plots(totals: list[float], maximum: float, questions: list[dict],
-                tests: list[dict]) -> dict:
-    figures = {"histogram": _histogram(totals, maximum), "questions": _questions(questions)}
+                tests: list[dict], kept: Path | None = None) -> dict[str, str]:
+    """The report's figures as base64 PNG, by name; ``kept``: a folder where drawn figures
+    are kept, and taken from while their data is unchanged."""
+    data = {"histogram": (totals, maximum), "questions": (questions,)}
     if tests:
-        figures["tests"] = _pass_rates(tests)
-        figures["slowest"] = _slowest(tests)
-    return figures
+        data["tests"] = (tests,)
+        data["slowest"] = (tests,)
+    return {name: _kept_or_drawn(name, arguments, kept) for name, arguments in data.items()}
+
+
+def _kept_or_drawn(name: str, arguments: tuple, kept: Path | None) -> str:
+    from grader.batch.state import write_atomically
+
+    key = hashlib.sha256(json.dumps([name, arguments, _version()], sort_keys=True,
+                                    default=str).encode() + Path(__file__).read_bytes())
+    path = kept / f"{name}.json" if kept is not None else None
+    try:
+        found = json.loads(path.read_text()) if path else None
+    except (OSError, ValueError):
+        found = None
+    if isinstance(found, dict) and found.get("key") == key.hexdigest() and \
+            isinstance(found.get("png"), str):
+        return found["png"]
+    png = _png(DRAWERS[name](*arguments))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, json.dumps({"key": key.hexdigest(), "png": png}))
+    return png
+
+
+def _version() -> str:
+    try:
+        return metadata.version("matplotlib")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(figure) -> str:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _histogram(totals: list[float], maximum: float):
-    figure, axes = plt.subplots(figsize=(6.4, 3.2))
+    figure, axes = _pyplot().subplots(figsize=(6.4, 3.2))
     bins = min(20, max(5, int(maximum) or 5))
     axes.hist(totals, bins=bins, range=(0, maximum or 1), color=BLUE, edgecolor="white")
     axes.set_xlabel(f"total score (of {maximum:g})")
@@ -34,7 +88,7 @@ def _histogram(totals: list[float], maximum: float):
 
 
 def _questions(questions: list[dict]):
-    figure, axes = plt.subplots(figsize=(6.4, 3.2))
+    figure, axes = _pyplot().subplots(figsize=(6.4, 3.2))
     labels = [q["id"] for q in questions]
     values = [q["percent"] for q in questions]
     bars = axes.bar(labels, values, color=[_colour(v) for v in values])
@@ -48,7 +102,7 @@ def _questions(questions: list[dict]):
 
 def _pass_rates(tests: list[dict]):
     shown = sorted(tests, key=lambda t: (t["rate"], t["name"]))[:LONGEST_TEST_LIST]
-    figure, axes = plt.subplots(figsize=(8, 0.8 + 0.24 * len(shown)))
+    figure, axes = _pyplot().subplots(figsize=(8, 0.8 + 0.24 * len(shown)))
     names = [_short(t["name"]) + (" (hidden)" if t["visibility"] == "hidden" else "")
              for t in shown]
     axes.barh(names, [t["rate"] for t in shown], color=[_colour(t["rate"]) for t in shown])
@@ -66,7 +120,7 @@ def _pass_rates(tests: list[dict]):
 
 def _slowest(tests: list[dict]):
     shown = sorted(tests, key=lambda t: -t["mean_seconds"])[:SLOWEST]
-    figure, axes = plt.subplots(figsize=(8, 0.8 + 0.26 * len(shown)))
+    figure, axes = _pyplot().subplots(figsize=(8, 0.8 + 0.26 * len(shown)))
     axes.barh([_short(t["name"]) for t in shown], [t["mean_seconds"] for t in shown],
               color=GREY, label="mean")
     axes.scatter([t["max_seconds"] for t in shown], range(len(shown)), color=RED, s=12,
@@ -86,3 +140,7 @@ def _colour(percent: float) -> str:
 
 def _short(name: str) -> str:
     return name.split("::")[-1] if len(name) > 48 else name
+
+
+DRAWERS = {"histogram": _histogram, "questions": _questions, "tests": _pass_rates,
+           "slowest": _slowest}

@@ -1,15 +1,23 @@
-"""Throughput and memory of ``dlgrade grade`` against a loop of ``otter run``.
+"""Throughput and memory of ``dlgrade grade`` against a loop of ``otter run`` and the floor.
 
-Builds N distinct submissions of a real assignment (the reference and the bundled examples,
-each with a cell of its own so every file has its own content hash), then measures:
-- ``dlgrade grade --jobs 1`` and ``--jobs 2``: submissions per minute, parallel efficiency;
-- peak memory of the whole batch (proportional set size summed over the process tree, sampled
-  every 20 ms) for 50 submissions and for N: flat means the same;
-- the second run (nothing changed) and a run after 10 resubmissions;
-- the same submissions through a loop of ``otter run -a dist/NAME-autograder.zip``.
+Builds distinct submissions of a real assignment (the reference and the bundled examples, each
+with a cell of its own so every file has its own content hash), then measures, in one run:
+- ``dlgrade grade`` (one grading process per core) on each of ``--counts`` submissions:
+  submissions per minute and peak memory of the whole batch (proportional set size summed over
+  the process tree, sampled every 20 ms): flat means the same;
+- ``--jobs 1`` on the middle count: parallel efficiency;
+- fixed costs: a batch of 2 submissions, then the second run with nothing changed, and a run
+  after 10 resubmissions (on the middle count);
+- the otter loop: ``otter run -a dist/NAME-autograder.zip`` on each of ``--otter-count``
+  submissions in turn; and the loop with one ``otter run`` per core at a time;
+- the floor: a fresh Python per submission that imports numpy and runs its cells, in turn;
+- the same under contention: one CPU-bound process per core running beside each (the otter
+  loop, the floor and ``dlgrade grade`` on ``--otter-count`` submissions), and how far each
+  falls from its quiet rate.
 Prints figures; asserts nothing (shared, noisy machines: compare the ratios of one run).
 
-    python bench/bench_batch.py [--assignment gradcheck] [--count 200] [--otter-count 200]
+    python bench/bench_batch.py [--assignment gradcheck] [--counts 50,200,1000]
+                                [--otter-count 100]
 """
 
 from __future__ import annotations
@@ -100,65 +108,127 @@ def timed(command: list[str]) -> tuple[float, float, str]:
     return elapsed, peak[0], output
 
 
+def otter_loop(paths: list[Path], zip_path: Path, scratch: Path, at_once: int = 1) -> float:
+    """Seconds for ``otter run`` on every path, ``at_once`` at a time; every one must score."""
+    otter = shutil.which("otter") or sys.exit("otter is not installed")
+    start = time.perf_counter()
+    for first in range(0, len(paths), at_once):
+        running = []
+        for number, path in enumerate(paths[first:first + at_once], start=first):
+            out = scratch / f"otter-{at_once}-{number}"
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            running.append((out, subprocess.Popen(
+                [otter, "run", "-a", str(zip_path), "-o", str(out), "--no-logo", str(path)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        for out, process in running:
+            if process.wait() != 0 or not (out / "results.json").is_file():
+                raise SystemExit(f"otter run wrote no results in {out}")
+    return time.perf_counter() - start
+
+
+def floor_loop(paths: list[Path], scratch: Path) -> float:
+    """Seconds for a fresh Python per submission importing numpy and running its cells."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_run import floor_script
+
+    scripts = [floor_script(path, scratch) for path in paths]
+    start = time.perf_counter()
+    for script in scripts:
+        subprocess.run([sys.executable, str(script)], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, cwd=scratch)
+    return time.perf_counter() - start
+
+
+class Contention:
+    """One CPU-bound process per core, for as long as the block runs."""
+
+    def __enter__(self):
+        self.hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                     for _ in range(os.cpu_count() or 1)]
+        time.sleep(1)
+        return self
+
+    def __exit__(self, *exc):
+        for hog in self.hogs:
+            hog.kill()
+            hog.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="gradcheck")
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--otter-count", type=int, default=200)
+    parser.add_argument("--counts", default="50,200,1000")
+    parser.add_argument("--otter-count", type=int, default=100)
     args = parser.parse_args()
+    counts = sorted(int(n) for n in args.counts.split(","))
+    middle = counts[len(counts) // 2]
     dlgrade = shutil.which("dlgrade") or sys.exit("dlgrade is not installed")
     os.chdir(ROOT)
     zip_path = ROOT / "dist" / f"{args.assignment}-autograder.zip"
     if not zip_path.exists():
         subprocess.run([dlgrade, "publish", args.assignment], check=True,
                        stdout=subprocess.DEVNULL)
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-") as scratch:
         scratch = Path(scratch)
-        paths = build(args.assignment, args.count, scratch / "all")
-        small = scratch / "fifty"
-        small.mkdir()
-        for path in paths[:50]:
-            shutil.copy(path, small)
-        print(f"{args.count} submissions of {args.assignment}, {os.cpu_count()} cores")
+        paths = build(args.assignment, max(counts + [args.otter_count]), scratch / "all")
 
-        def grade(folder, out, *extra):
-            return timed([dlgrade, "grade", args.assignment, str(folder), "-o",
+        def folder(count: int) -> Path:
+            chosen = scratch / f"first-{count}"
+            if not chosen.is_dir():
+                chosen.mkdir()
+                for path in paths[:count]:
+                    os.link(path, chosen / path.name)
+            return chosen
+
+        def grade(count: int, out: str, *extra):
+            return timed([dlgrade, "grade", args.assignment, str(folder(count)), "-o",
                           str(scratch / out), *extra])
 
-        one, one_mb, _ = grade(scratch / "all", "out1", "--jobs", "1")
-        two, two_mb, _ = grade(scratch / "all", "out2", "--jobs", "2")
-        fifty, fifty_mb, _ = grade(small, "out50", "--jobs", "2")
-        rate1, rate2 = args.count / one * 60, args.count / two * 60
-        print(f"  dlgrade grade --jobs 1: {one:7.1f} s   {rate1:6.0f} submissions/min")
-        print(f"  dlgrade grade --jobs 2: {two:7.1f} s   {rate2:6.0f} submissions/min   "
-              f"parallel efficiency {rate2 / rate1 / 2:.0%}")
-        print(f"  peak memory (PSS, whole tree), --jobs 2:  50 submissions {fifty_mb:6.1f} MB"
-              f"   {args.count} submissions {two_mb:6.1f} MB   (--jobs 1: {one_mb:.1f} MB)")
-        again, _, output = grade(scratch / "all", "out2", "--jobs", "2")
+        print(f"{args.assignment}, {cores} cores; dlgrade grade with one grading process per "
+              f"core unless said")
+        rates = {}
+        for count in counts:
+            seconds, peak, _ = grade(count, f"out-{count}")
+            rates[count] = count / seconds * 60
+            print(f"  {count:5d} submissions: {seconds:7.1f} s   {rates[count]:6.0f} "
+                  f"submissions/min   peak memory (PSS, whole tree) {peak:6.1f} MB")
+        one, _, _ = grade(middle, "out-jobs1", "--jobs", "1")
+        print(f"  {middle:5d} submissions, --jobs 1: {one:7.1f} s   "
+              f"{middle / one * 60:6.0f} submissions/min   parallel efficiency "
+              f"{rates[middle] / (middle / one * 60) / cores:.0%}")
+        fixed, _, _ = grade(2, "out-2")
+        print(f"  fixed costs: a batch of 2 submissions takes {fixed:5.2f} s (start-up, 2 "
+              f"gradings, the report and its plots)")
+        again, _, output = grade(middle, f"out-{middle}")
         print(f"  second run, nothing changed: {again:5.2f} s  ({output.splitlines()[0]})")
         for path in paths[:10]:
             path.write_text(path.read_text().replace("student_number =",
                                                      "student_number = 1000 +"))
-        changed, _, output = grade(scratch / "all", "out2", "--jobs", "2")
+        changed, _, output = grade(middle, f"out-{middle}")
         print(f"  after 10 resubmissions:      {changed:5.2f} s  ({output.splitlines()[0]})")
 
-        otter = shutil.which("otter") or sys.exit("otter is not installed")
-        count = min(args.otter_count, len(paths))
-        start = time.perf_counter()
-        for number, path in enumerate(paths[:count]):
-            (scratch / f"o{number}").mkdir()
-            subprocess.run([otter, "run", "-a", str(zip_path), "-o", str(scratch / f"o{number}"),
-                            "--no-logo", str(path)], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        otter_seconds = time.perf_counter() - start
-        scored = sum((scratch / f"o{n}" / "results.json").is_file() for n in range(count))
-        if scored != count:
-            raise SystemExit(f"otter run wrote results for {scored} of {count} submissions")
-        per = otter_seconds / count
-        print(f"  otter run loop ({count} submissions): {otter_seconds:7.1f} s   "
-              f"{60 / per:6.0f} submissions/min   ({per:.2f} s each)")
-        print(f"  dlgrade grade --jobs 2 is {per * args.count / two:.1f}x the otter loop "
-              f"(--jobs 1: {per * args.count / one:.1f}x)")
+        count = args.otter_count
+        chosen = paths[:count]
+        quiet = {"dlgrade grade": grade(count, "quiet")[0],
+                 "otter loop": otter_loop(chosen, zip_path, scratch),
+                 f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch, cores),
+                 "floor (fresh Python each, in turn)": floor_loop(chosen, scratch)}
+        with Contention():
+            busy = {"dlgrade grade": grade(count, "busy")[0],
+                    "otter loop": otter_loop(chosen, zip_path, scratch),
+                    f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch,
+                                                                 cores),
+                    "floor (fresh Python each, in turn)": floor_loop(chosen, scratch)}
+        print(f"  {count} submissions, quiet and beside one CPU-bound process per core:")
+        for name in quiet:
+            print(f"    {name:<36} quiet {quiet[name]:7.1f} s ({count / quiet[name] * 60:5.0f}"
+                  f"/min)   contended {busy[name]:7.1f} s ({count / busy[name] * 60:5.0f}/min)"
+                  f"   keeps {quiet[name] / busy[name]:.0%} of its rate")
+        for name in list(quiet)[1:]:
+            print(f"    dlgrade grade is {quiet[name] / quiet['dlgrade grade']:.1f}x the "
+                  f"{name} quiet, {busy[name] / busy['dlgrade grade']:.1f}x contended")
 
 
 if __name__ == "__main__":

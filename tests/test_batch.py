@@ -427,3 +427,30 @@ def test_report_figures_are_drawn_again_only_when_their_data_changes(tmp_path, m
     assert drawn == ["histogram"] and again["histogram"] != first["histogram"]
     assert {k: v for k, v in again.items() if k != "histogram"} == \
         {k: v for k, v in first.items() if k != "histogram"}
+
+
+def test_a_grading_process_keeps_nothing_of_one_submission_for_the_next(tmp_path):
+    """Each grading process collects the suite once and grades each submission in a fork of
+    itself: what one grading changes in the suite's modules, its fixtures or the reference
+    is gone for the next, so every copy of the same file gets the same result."""
+    course = fixture_copy(tmp_path / "course", "toy")
+    toy = course / "assignments" / "toy"
+    (toy / "tests" / "test_state.py").write_text(
+        "import pytest\n\nSEEN = []\n\n\n"
+        "@pytest.mark.question('q1')\n"
+        "def test_first_grading_in_this_process(submission, reference):\n"
+        "    SEEN.append(1)\n"
+        "    reference.TOUCHED = getattr(reference, 'TOUCHED', 0) + 1\n"
+        "    assert len(SEEN) == 1 and reference.TOUCHED == 1, 'state from another grading'\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    reference = (toy / "examples" / "reference.ipynb").read_bytes()
+    for number in range(6):  # one process grades them all, one after another
+        (inbox / f"copy_{number}.ipynb").write_bytes(reference + b" " * number)
+    out = tmp_path / "out"
+    done = run_dlgrade("grade", toy, inbox, "-o", out, "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads((out / "results" / f"copy_{n}.json").read_text()) for n in range(6)]
+    states = [next(t for t in r["tests"] if "test_state" in t["name"]) for r in results]
+    assert [t["outcome"] for t in states] == ["passed"] * 6
+    assert len({json.dumps({**r, "submission": ""}, sort_keys=True) for r in results}) == 1

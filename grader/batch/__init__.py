@@ -171,7 +171,9 @@ def class_files_key(base: str, collection: Collection, records: dict, logistics)
     for name, (found, _) in sorted((getattr(logistics, "past", None) or {}).items()):
         digest.update(name.encode() + b"\0" + found.hashes.tobytes())
     digest.update(json.dumps(collection.superseded).encode())
-    digest.update(json.dumps(records, sort_keys=True, default=str).encode())
+    for student in sorted(records):  # one at a time: no copy of the whole class in memory
+        digest.update(json.dumps([student, records[student]], sort_keys=True,
+                                 default=str).encode())
     for template in sorted((Path(__file__).parent / "templates").glob("*")):
         digest.update(template.read_bytes())
     return digest.hexdigest()

@@ -133,13 +133,13 @@ def grade_draws(folder: Path, paths: list[Path], secrets: list[bytes],
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    from grader.core.processes import Job, JobDied, deadline_for
+    from grader.core.processes import Job, JobDied, cpu_for, deadline_for
     from grader.core.settings import load_assignment
 
     jobs = jobs or os.cpu_count() or 1
     deadline = deadline_for(load_assignment(str(folder)))
     idle: queue.Queue[Job] = queue.Queue()
-    started = [Job(GATE_PROCESS) for _ in range(jobs)]
+    started = [Job(GATE_PROCESS, cpu_for(index)) for index in range(jobs)]
     for job in started:
         idle.put(job)
 
@@ -148,7 +148,7 @@ def grade_draws(folder: Path, paths: list[Path], secrets: list[bytes],
         try:
             reply = job.grade(str(folder), path, path.name, deadline, secret=secret.hex())
         except JobDied as error:
-            job = Job(GATE_PROCESS)  # a fresh one takes its place
+            job = Job(GATE_PROCESS, job.cpu)  # a fresh one takes its place
             started.append(job)
             reply = {"crash": str(error)}
         finally:
@@ -240,8 +240,6 @@ def _misplaced(expectation: Expectation, draws: list[Draw]) -> list[str]:
 
 
 if __name__ == "__main__":  # a grading process of the gates (grade_draws)
-    import sys
+    from grader.core.processes import main
 
-    from grader.core.processes import serve
-
-    serve(int(sys.argv[1]), int(sys.argv[2]), record_draw)
+    main(record_draw)

@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -21,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from grader.core.processes import Job as Process
-from grader.core.processes import JobDied, deadline_for, serve
+from grader.core.processes import JobDied, deadline_for, main
 
 __all__ = ["Job", "JobDied", "deadline_for", "grade_on_worker", "record"]
 
@@ -29,8 +28,8 @@ __all__ = ["Job", "JobDied", "deadline_for", "grade_on_worker", "record"]
 class Job(Process):
     """A grading process whose replies are the batch's records."""
 
-    def __init__(self):
-        super().__init__("grader.batch.jobs")
+    def __init__(self, cpu: int | None = None):
+        super().__init__("grader.batch.jobs", cpu)
 
 
 def bundle_digest(bundle: dict) -> str:
@@ -120,4 +119,4 @@ def _unpack(files: dict[str, bytes], root: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), record)
+    main(record)

@@ -10,6 +10,7 @@ import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from grader.batch.jobs import Job, JobDied, bundle_digest, deadline_for, grade_on_worker
+from grader.core.processes import cpu_for
 
 
 class LocalRunner:
@@ -32,8 +33,8 @@ class LocalRunner:
     def describe(self) -> str:
         return f"{self.jobs} local grading process{'es' if self.jobs > 1 else ''}"
 
-    def _add(self) -> None:
-        job = Job()
+    def _add(self, cpu: int | None = None) -> None:
+        job = Job(cpu_for(len(self._all)) if cpu is None else cpu)
         self._all.append(job)
         self._idle.put(job)
 
@@ -43,7 +44,7 @@ class LocalRunner:
             record = job.grade(str(assignment.folder), submission.path, submission.source,
                                deadline)
         except JobDied as error:
-            self._add()  # a fresh one takes its place
+            self._add(job.cpu)  # a fresh one takes its place, on the same core
             return {"crash": str(error)}
         self._idle.put(job)
         return record

@@ -42,7 +42,7 @@ def attacks(course: Path, canary: Path, port: int) -> dict[str, str]:
     reference = course / "solutions" / "toy.py"
     hidden_test = course / "assignments" / "toy" / "tests" / "test_q2.py"
     gain = f"CORRECT = {CORRECT!r}\n"
-    return {
+    found = {
         "exec_reference_from_disk": gain + f"exec(open({str(reference)!r}).read())",
         "exec_reference_through_proc": gain + f"""
 import os
@@ -122,6 +122,10 @@ def affine_backward(dout, x, W):
     return 0 * dout, 0 * W, 0 * dout[0]
 """,
     }
+    # The same from a worker forked from the warm fork server (a submission importing pyplot).
+    for name in ("exec_reference_through_proc", "secret_from_environment", "write_outside"):
+        found[f"warm_{name}"] = "import matplotlib.pyplot as plt\n" + found[name]
+    return found
 
 
 CORRECT_SUBMISSIONS = {

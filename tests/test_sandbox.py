@@ -238,3 +238,42 @@ def f():
         assert set(submission.names()) == {"f", "ipython_display"}
     finally:
         submission.close()
+
+
+def test_a_plotting_submission_gets_a_warm_worker_confined_the_same(tmp_path, monkeypatch):
+    """A submission that imports pyplot (half a second per worker) gets a worker forked from
+    a fork server that imported it already: as confined as any other, and with matplotlib's
+    defaults, not the settings files of the grader's folder or home."""
+    for folder in (tmp_path, tmp_path / "home" / ".config" / "matplotlib"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "matplotlibrc").write_text("lines.linewidth: 7\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MPLBACKEND", "svg")
+    server = Zygote()
+    code = ("import os, sys\nwarm = 'matplotlib.pyplot' in sys.modules\n"
+            "import matplotlib\nimport matplotlib.pyplot as plt\n"
+            "plt.plot([0, 1], [1, 0])\nplt.savefig('figure.png')\n"
+            "result = [warm, matplotlib.rcParams['lines.linewidth'], matplotlib.get_backend(),"
+            " os.getuid(), os.getcwd(), sorted(os.listdir('.')), sorted(os.environ),"
+            " os.path.exists(%r)]" % str(FIXTURES / "solutions" / "toy.py"))
+    cold_code = code.replace("import matplotlib.pyplot as plt", "plt = __import__("
+                             "'matplotlib.pyplot').pyplot")  # not seen by the scan: cold
+    try:
+        warm = [probe(server, code) for _ in range(2)]
+        cold = probe(server, cold_code)
+    finally:
+        server.close()
+    assert [w[0] for w in warm] == [True, True] and cold[0] is False
+    for found in (*warm, cold):
+        assert found[1:3] == [1.5, "agg"]  # defaults, whatever the grader's settings
+        assert found[4] == "/tmp/work" and "figure.png" in found[5]
+        # A cold import writes matplotlib's font cache into the worker's home (its working
+        # folder); a warm worker's was written, and removed, where its fork server imported.
+        assert set(found[5]) - {"figure.png"} <= ({".cache", ".config"} if found is cold
+                                                  else set())
+        assert set(found[6]) <= {"PATH", "LANG", "HOME", "TMPDIR", "OPENBLAS_NUM_THREADS",
+                                 "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+        assert found[7] is False  # the reference stays out of sight
+        if os.geteuid() == 0:
+            assert found[3] >= uids.FULL_RANGE_BASE

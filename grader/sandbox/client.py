@@ -133,9 +133,9 @@ class CellReport:
 class _Process:
     """One worker process: framed requests out, decoded replies in."""
 
-    def __init__(self, zygote, limits: Limits, hidden: list):
+    def __init__(self, zygote, limits: Limits, hidden: list, preload: tuple[str, ...] = ()):
         self.limits = limits
-        self.channel, self.supervisor = zygote.spawn(limits, hidden)
+        self.channel, self.supervisor = zygote.spawn(limits, hidden, preload)
         try:
             hello = self.receive("hello", time.monotonic() + 30)
         except WorkerError as error:
@@ -200,6 +200,30 @@ class _Process:
         self.channel.close()
 
 
+def preloadable_imports(cells: list[str], allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The slow modules (``zygote.PRELOADABLE``) the cells import and may import: their
+    worker is forked from a fork server that imported them already."""
+    import ast
+
+    from grader.sandbox.zygote import PRELOADABLE
+
+    found = set()
+    for source in cells:
+        if not any(name.rpartition(".")[2] in source for name in PRELOADABLE):
+            continue  # most cells: no need to parse
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return tuple(name for name in PRELOADABLE if name in found and (
+        allowed is None or name.partition(".")[0] in allowed))
+
+
 def probe(zygote) -> tuple[dict, float]:
     """Start one worker and stop it: the ``sandbox`` entry it reports (levels.describe) and
     the seconds its start took."""
@@ -218,6 +242,7 @@ class SandboxedSubmission:
         self.zygote, self.cells, self.limits, self.hidden = zygote, cells, limits, hidden
         self.policy = policy
         self.imports = imports  # what the cells may import beyond the standard library
+        self.preload = preloadable_imports(cells, imports)
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped: set[int] = set()
@@ -265,7 +290,7 @@ class SandboxedSubmission:
             self.restarts += 1
             if self.restarts > MAX_RESTARTS:
                 raise WorkerCrashed("the submission's process failed too many times")
-            self.process = _Process(self.zygote, self.limits, self.hidden)
+            self.process = _Process(self.zygote, self.limits, self.hidden, self.preload)
             try:
                 self.sandbox = self.policy.check(self.process.sandbox)
             except SandboxRefused:

@@ -43,10 +43,14 @@ class Zygote:
             _serve_forks(theirs)
         theirs.close()
 
-    def spawn(self, limits: isolation.Limits, hidden: list) -> tuple[socket.socket, int]:
-        """Start a worker; return the trusted end of its channel and its supervisor's pid."""
+    def spawn(self, limits: isolation.Limits, hidden: list,
+              preload: tuple[str, ...] = ()) -> tuple[socket.socket, int]:
+        """Start a worker; return the trusted end of its channel and its supervisor's pid.
+        ``preload``: modules (of ``PRELOADABLE``) the submission imports, already imported
+        in the process the worker is forked from."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        request = pickle.dumps((limits, [str(p) for p in hidden]))
+        request = pickle.dumps((limits, [str(p) for p in hidden],
+                                tuple(m for m in preload if m in PRELOADABLE)))
         socket.send_fds(self.control, [struct.pack(">I", len(request)) + request],
                         [theirs.fileno()])
         theirs.close()
@@ -75,8 +79,15 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
     return data
 
 
+# Modules slow to import that a worker may find already imported, when its submission imports
+# them: matplotlib's pyplot costs half a second per worker, more than most submissions' cells.
+PRELOADABLE = ("matplotlib.pyplot",)
+
+
 def _serve_forks(control: socket.socket) -> None:
-    """The zygote's loop: one supervisor per request, until the grader goes away."""
+    """The zygote's loop: one supervisor per request, until the grader goes away. A request
+    with modules to preload is passed to a warm fork server that imported them (made on the
+    first such request), whose supervisors and workers are forked as here."""
     try:
         isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
         isolation.scrub_secret_environment()
@@ -85,20 +96,90 @@ def _serve_forks(control: socket.socket) -> None:
         grader_uid = isolation._kernel_uid()
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped automatically
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        warm: dict[tuple[str, ...], socket.socket | None] = {}
         while True:
             message, fds, _, _ = socket.recv_fds(control, 4, 1)
             if not message or not fds:
                 break
             (length,) = struct.unpack(">I", message)
-            limits, hidden = pickle.loads(_read_exactly(control, length))
-            pid = os.fork()
-            if pid == 0:
-                control.close()
-                _supervise(fds[0], limits, hidden, grader_uid)
+            limits, hidden, preload = pickle.loads(_read_exactly(control, length))
+            pid = _forward(warm, preload, limits, hidden, fds[0]) if preload else None
+            if pid is None:
+                pid = os.fork()
+                if pid == 0:
+                    control.close()
+                    _supervise(fds[0], limits, hidden, grader_uid)
             os.close(fds[0])
             control.sendall(struct.pack(">q", pid))
     finally:
         os._exit(0)
+
+
+def _forward(warm: dict, preload: tuple[str, ...], limits, hidden, channel_fd: int):
+    """Have the warm fork server for ``preload`` start the worker; its supervisor's pid, or
+    None where that server cannot be made or has gone (then this one starts it, cold)."""
+    if preload not in warm:
+        warm[preload] = _warm_server(preload)
+    server = warm[preload]
+    if server is None:
+        return None
+    request = pickle.dumps((limits, hidden, ()))
+    try:
+        socket.send_fds(server, [struct.pack(">I", len(request)) + request], [channel_fd])
+        reply = _read_exactly(server, 8)
+    except OSError:
+        reply = None
+    if reply is None:
+        warm[preload] = None
+        return None
+    return struct.unpack(">q", reply)[0]
+
+
+def _warm_server(preload: tuple[str, ...]) -> socket.socket | None:
+    """A fork server forked from this one that imported ``preload`` as a worker would: in an
+    empty working folder with an empty home and the worker's environment, so no settings
+    file of the grader's (a matplotlibrc in the course folder or the home) is read."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:
+        keep = theirs.fileno()  # nothing else of the zygote's: its grader's end, other servers
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 16)
+        status = 70
+        try:
+            isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+            _import_as_a_worker(preload)
+            status = 0
+        finally:
+            if status:
+                os._exit(status)
+        _serve_forks(theirs)
+    theirs.close()
+    return ours
+
+
+def _import_as_a_worker(preload: tuple[str, ...]) -> None:
+    import importlib
+
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-preload-"))
+    before = dict(os.environ), os.getcwd()
+    try:
+        os.environ.clear()
+        os.environ.update(SAFE_ENV, HOME=str(folder), TMPDIR=str(folder))
+        os.chdir(folder)
+        for name in preload:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001  (the worker's own import will say why)
+                pass
+    finally:
+        os.environ.clear()
+        os.environ.update(before[0])
+        os.chdir(before[1])
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Stop(Exception):

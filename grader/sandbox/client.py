@@ -200,26 +200,34 @@ class _Process:
         self.channel.close()
 
 
-def preloadable_imports(cells: list[str], allowed: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The slow modules (``zygote.PRELOADABLE``) the cells import and may import: their
-    worker is forked from a fork server that imported them already."""
+def imports_in(sources) -> list[tuple[str, tuple[str, ...]]]:
+    """The absolute imports of the cells that parse: ``(module, ())`` for ``import module``,
+    ``(module, (name, ...))`` for ``from module import name, ...``."""
     import ast
 
-    from grader.sandbox.zygote import PRELOADABLE
-
-    found = set()
-    for source in cells:
-        if not any(name.rpartition(".")[2] in source for name in PRELOADABLE):
-            continue  # most cells: no need to parse
+    found = []
+    for source in sources:
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
+                found += [(alias.name, ()) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+                found.append((node.module, tuple(alias.name for alias in node.names)))
+    return found
+
+
+def preloadable_imports(cells: list[str], allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The slow modules (``zygote.PRELOADABLE``) the cells import and may import: their
+    worker is forked from a fork server that imported them already."""
+    from grader.sandbox.zygote import PRELOADABLE
+
+    candidates = [source for source in cells  # most cells: no need to parse
+                  if any(name.rpartition(".")[2] in source for name in PRELOADABLE)]
+    found = {f"{module}.{name}" if name else module
+             for module, names in imports_in(candidates) for name in names or ("",)}
     return tuple(name for name in PRELOADABLE if name in found and (
         allowed is None or name.partition(".")[0] in allowed))
 

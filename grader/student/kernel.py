@@ -8,7 +8,6 @@ call into student code gets the assignment's ``call_timeout``, as in the sandbox
 
 from __future__ import annotations
 
-import ast
 import ctypes
 import linecache
 import signal
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from grader.core.settings import allowed_text, importable_names
 from grader.sandbox import MissingName, SandboxedSubmission, StudentError, WorkerTimeout, wire
+from grader.sandbox.client import imports_in
 
 NOT_A_PROMISE = ("Passing the public checks does not promise full marks: hidden tests check "
                  "more, on other inputs.")
@@ -244,23 +244,10 @@ def import_problems(sources, allowed) -> list[str]:
     """A sentence per module the cells import that grading does not allow."""
     found: dict[str, None] = {}
     permitted = importable_names(tuple(allowed))
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                top = name.split(".")[0]
-                if top not in permitted and top not in sys.stdlib_module_names and \
-                        top not in PLUMBING:
-                    found[top] = None
+    for name, _ in imports_in(sources):
+        top = name.split(".")[0]
+        if top not in permitted and top not in sys.stdlib_module_names and top not in PLUMBING:
+            found[top] = None
     return [f"the notebook imports {name}, which grading does not provide: this assignment "
             f"allows {allowed_text(allowed)}; remove the import and what uses it, or that code "
             f"fails when graded" for name in found]

@@ -130,41 +130,28 @@ def grade_draws(folder: Path, paths: list[Path], secrets: list[bytes],
                 jobs: int | None = None) -> dict[Path, list[Draw]]:
     """Every path graded under every secret, on ``jobs`` fresh grading processes, each of
     which collects the suite once and grades each draw in a fork of itself."""
-    import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    from grader.core.processes import Job, JobDied, cpu_for, deadline_for
+    from grader.core.processes import Pool, deadline_for
     from grader.core.settings import load_assignment
 
     jobs = jobs or os.cpu_count() or 1
     deadline = deadline_for(load_assignment(str(folder)))
-    idle: queue.Queue[Job] = queue.Queue()
-    started = [Job(GATE_PROCESS, cpu_for(index)) for index in range(jobs)]
-    for job in started:
-        idle.put(job)
+    processes = Pool(GATE_PROCESS, jobs)
 
     def grade(path: Path, secret: bytes) -> Draw:
-        job = idle.get()
-        try:
-            reply = job.grade(str(folder), path, path.name, deadline, secret=secret.hex())
-        except JobDied as error:
-            job = Job(GATE_PROCESS, job.cpu)  # a fresh one takes its place
-            started.append(job)
-            reply = {"crash": str(error)}
-        finally:
-            idle.put(job)
-        return _draw(reply)
+        return _draw(processes.grade(str(folder), path, path.name, deadline,
+                                     secret=secret.hex()))
 
-    pool = ThreadPoolExecutor(jobs)
+    threads = ThreadPoolExecutor(jobs)
     try:
-        futures = {path: [pool.submit(grade, path, secret) for secret in secrets]
+        futures = {path: [threads.submit(grade, path, secret) for secret in secrets]
                    for path in paths}
         return {path: [future.result() for future in draws]
                 for path, draws in futures.items()}
     finally:
-        pool.shutdown(cancel_futures=True)  # an error stops the draws not yet begun
-        for job in started:
-            job.close()
+        threads.shutdown(cancel_futures=True)  # an error stops the draws not yet begun
+        processes.close()
 
 
 # ---------------------------------------------------------------- verdicts

@@ -22,14 +22,15 @@ from pathlib import Path, PurePosixPath
 from grader.core.processes import Job as Process
 from grader.core.processes import JobDied, deadline_for, main
 
-__all__ = ["Job", "JobDied", "deadline_for", "grade_on_worker", "record"]
+__all__ = ["JOB_MODULE", "Job", "JobDied", "deadline_for", "grade_on_worker", "record"]
+JOB_MODULE = "grader.batch.jobs"  # what a batch's grading processes run
 
 
 class Job(Process):
     """A grading process whose replies are the batch's records."""
 
     def __init__(self, cpu: int | None = None):
-        super().__init__("grader.batch.jobs", cpu)
+        super().__init__(JOB_MODULE, cpu)
 
 
 def bundle_digest(bundle: dict) -> str:

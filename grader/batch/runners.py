@@ -6,11 +6,10 @@ dies gives a ``{"crash": why}`` record for its submission, never a lost one.
 
 from __future__ import annotations
 
-import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from grader.batch.jobs import Job, JobDied, bundle_digest, deadline_for, grade_on_worker
-from grader.core.processes import cpu_for
+from grader.batch.jobs import JOB_MODULE, bundle_digest, deadline_for, grade_on_worker
+from grader.core.processes import Pool
 
 
 class LocalRunner:
@@ -18,36 +17,21 @@ class LocalRunner:
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self._idle: queue.Queue[Job] = queue.Queue()
-        self._all: list[Job] = []
+        self._pool: Pool | None = None
 
     def __enter__(self):
-        for _ in range(self.jobs):
-            self._add()
+        self._pool = Pool(JOB_MODULE, self.jobs)
         return self
 
     def __exit__(self, *exc):
-        for job in self._all:
-            job.close()
+        self._pool.close()
 
     def describe(self) -> str:
         return f"{self.jobs} local grading process{'es' if self.jobs > 1 else ''}"
 
-    def _add(self, cpu: int | None = None) -> None:
-        job = Job(cpu_for(len(self._all)) if cpu is None else cpu)
-        self._all.append(job)
-        self._idle.put(job)
-
     def _grade_one(self, assignment, submission, deadline) -> dict:
-        job = self._idle.get()
-        try:
-            record = job.grade(str(assignment.folder), submission.path, submission.source,
-                               deadline)
-        except JobDied as error:
-            self._add(job.cpu)  # a fresh one takes its place, on the same core
-            return {"crash": str(error)}
-        self._idle.put(job)
-        return record
+        return self._pool.grade(str(assignment.folder), submission.path, submission.source,
+                                deadline)
 
     def grade(self, assignment, bundle, todo):
         deadline = deadline_for(assignment)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -93,6 +94,39 @@ class Job:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+
+
+class Pool:
+    """``count`` grading processes running ``module``, each kept to a core in turn, shared by
+    threads: ``grade`` takes an idle process; one that dies is replaced on its core, and its
+    request gets ``{"crash": why}``, never a lost reply."""
+
+    def __init__(self, module: str, count: int):
+        self.module = module
+        self._idle: queue.Queue[Job] = queue.Queue()
+        self._all: list[Job] = []
+        for index in range(count):
+            self._add(cpu_for(index))
+
+    def _add(self, cpu: int | None) -> None:
+        job = Job(self.module, cpu)
+        self._all.append(job)
+        self._idle.put(job)
+
+    def grade(self, assignment: str, path, name: str, deadline: float, **extra) -> dict:
+        """``Job.grade`` on an idle process."""
+        job = self._idle.get()
+        try:
+            reply = job.grade(assignment, path, name, deadline, **extra)
+        except JobDied as error:
+            self._add(job.cpu)  # a fresh one takes its place, on the same core
+            return {"crash": str(error)}
+        self._idle.put(job)
+        return reply
+
+    def close(self) -> None:
+        for job in self._all:
+            job.close()
 
 
 # ---------------------------------------------------------------- inside a grading process

@@ -225,8 +225,6 @@ def check_overrides(overrides: list[Override], maxima: dict[str, float], out: Pa
                              f"be {_num(after)}, outside 0 to {_num(limit)} points")
 
 
-
-
 # ---------------------------------------------------------------- the roster
 
 @dataclass

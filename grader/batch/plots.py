@@ -28,14 +28,16 @@ def class_plots(totals: list[float], maximum: float, questions: list[dict],
     if tests:
         data["tests"] = (tests,)
         data["slowest"] = (tests,)
-    return {name: _kept_or_drawn(name, arguments, kept) for name, arguments in data.items()}
+    drawing = Path(__file__).read_bytes() + _version().encode()  # how figures are drawn
+    return {name: _kept_or_drawn(name, arguments, drawing, kept)
+            for name, arguments in data.items()}
 
 
-def _kept_or_drawn(name: str, arguments: tuple, kept: Path | None) -> str:
+def _kept_or_drawn(name: str, arguments: tuple, drawing: bytes, kept: Path | None) -> str:
     from grader.batch.state import write_atomically
 
-    key = hashlib.sha256(json.dumps([name, arguments, _version()], sort_keys=True,
-                                    default=str).encode() + Path(__file__).read_bytes())
+    key = hashlib.sha256(json.dumps([name, arguments], sort_keys=True,
+                                    default=str).encode() + drawing)
     path = kept / f"{name}.json" if kept is not None else None
     try:
         found = json.loads(path.read_text()) if path else None

@@ -256,6 +256,36 @@ def test_summary_counts_and_a_second_run_grades_nothing(graded, course, submissi
         (graded / "report.html").is_file()
 
 
+def test_the_class_stage_holds_what_the_results_repeat_once(graded):
+    """A thousand records fit in a class stage's memory: loaded for it, the results are the
+    ones stored, with each test outcome, question score and string they share one object,
+    the fingerprints compact arrays, and the key of what the class files show unchanged."""
+    from array import array
+
+    from grader.batch.state import Shared, json_default, stored
+
+    names = sorted(p.stem for p in (graded / ".dlgrade").glob("*.json"))
+    shared = Shared()
+    loaded = {name: shared.load(graded, name) for name in names}
+    plain = {name: stored(graded, name) for name in names}
+    assert len(names) == 68
+    for name in names:
+        assert json.dumps(loaded[name], sort_keys=True, default=json_default) == \
+            json.dumps(plain[name], sort_keys=True)
+    passed = [(name, test) for name in names for test in loaded[name]["result"]["tests"]
+              if test["outcome"] == "passed"
+              and test["name"].endswith("::test_gradient_matches_the_derivative")]
+    assert len(passed) > 10 and all(test is passed[0][1] for _, test in passed)
+    prints = [r["fingerprints"] for r in loaded.values() if r.get("fingerprints")]
+    assert prints and all(isinstance(p.hashes, array) for p in prints)
+    # An edit of a shared result is an edit of a copy.
+    from grader.batch.outputs import feedback
+
+    before = json.dumps(passed[0][1])
+    feedback(loaded[passed[0][0]]["result"], {})
+    assert json.dumps(passed[0][1]) == before
+
+
 # ---------------------------------------------------------------- resuming
 
 def _strip_volatile(out: Path) -> dict:

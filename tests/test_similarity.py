@@ -506,3 +506,26 @@ def test_regions_are_worked_out_only_for_the_pairs_shown():
               (("ada", ADA), ("bo", BO), ("eve", ADA + "\n# again\n"), ("cy", CY))}
     pairs = pairs_of(prints, frozenset(), max_share=1.0, detail=1)
     assert len(pairs) == 3 and pairs[0].regions and not any(p.regions for p in pairs[1:])
+
+
+def test_the_report_keeps_the_most_alike_pairs_in_order_and_counts_all_of_them():
+    """A class whose pairs are all alike: the report's pairs are the first of the full
+    ranking (score, then shared fingerprints, then names, a past alice after a current one),
+    and its count is of all of them."""
+    from grader.batch.similarity import fingerprints, pairs_of, top_pairs
+
+    rng = random.Random(4)
+    variants = [ADA, BO, CY, ADA + "\n# again\n", BO.replace("history", "trace"),
+                CY.replace("epochs", "rounds"), ADA.replace("rate", "eta")]
+    current = {f"s{n:02d}": fingerprints(rng.choice(variants)) for n in range(24)}
+    past = {"s03": fingerprints(ADA), "old": fingerprints(CY)}
+    everything = pairs_of(current, frozenset(), past, threshold=0.0, max_share=1.0, detail=5)
+    shown, count = top_pairs(current, frozenset(), past, threshold=0.0, max_share=1.0,
+                             detail=5, limit=7)
+    assert count == len(everything) > 100
+    assert everything == sorted(everything, key=lambda p: (-p.score, -p.shared, p.a, p.b))
+    assert shown == everything[:7]
+    assert [p.regions != () for p in shown] == [True] * 5 + [False] * 2
+    assert any(p.b == "s03" and p.past for p in everything)
+    assert top_pairs(current, frozenset(), past, threshold=0.0, max_share=1.0, detail=5) == \
+        (everything, len(everything))

@@ -22,10 +22,11 @@ from grader.batch.logistics import prepare
 from grader.batch.runners import DaskRunner, LocalRunner
 from grader.batch.state import (
     STATE,
+    Shared,
     assignment_bundle,
     base_key,
+    json_default,
     state_path,
-    stored,
     stored_key,
     submission_key,
     sweep_unfinished,
@@ -105,13 +106,15 @@ def grade_batch(options: Options, say=print) -> int:
                     f"command again to grade the rest")
                 return 130
             progress.close()
-        records = {s.student: stored(out, s.student) for s in collection.submissions}
+        shared = Shared()
+        records = {s.student: shared.load(out, s.student) for s in collection.submissions}
         shown = class_files_key(base, collection, records, logistics)
         rewritten = bool(todo) or stored_class_files_key(out) != shown or not all(
             (out / name).is_file() for name in outputs.CLASS_FILES)
         written = []
         if rewritten:
-            written = outputs.write_class_files(out, assignment, collection, records, logistics)
+            written = outputs.write_class_files(out, assignment, collection, records, logistics,
+                                                shared)
             write_atomically(out / STATE / CLASS_FILES_KEY, shown + "\n")
         say(outputs.summary(out, collection, records, graded_now=len(todo),
                             rewritten=rewritten))
@@ -173,7 +176,7 @@ def class_files_key(base: str, collection: Collection, records: dict, logistics)
     digest.update(json.dumps(collection.superseded).encode())
     for student in sorted(records):  # one at a time: no copy of the whole class in memory
         digest.update(json.dumps([student, records[student]], sort_keys=True,
-                                 default=str).encode())
+                                 default=json_default).encode())
     for template in sorted((Path(__file__).parent / "templates").glob("*")):
         digest.update(template.read_bytes())
     return digest.hexdigest()

@@ -158,14 +158,17 @@ def crash_record(assignment, submission: Submission, why: str) -> dict:
 # ---------------------------------------------------------------- the class
 
 def write_class_files(out: Path, assignment, collection: Collection, records: dict,
-                      logistics=None) -> list[str]:
+                      logistics=None, shared=None) -> list[str]:
     """Write the gradebooks, the report, every student's feedback (with lateness and changes
-    by hand) and the LMS files the students' ids allow; return lines for the summary."""
+    by hand) and the LMS files the students' ids allow; return lines for the summary.
+    ``shared`` (a ``state.Shared``, the one that loaded the records) holds what the class's
+    results repeat once."""
     from grader.batch import lms
     from grader.batch.logistics import Directory, Logistics
-    from grader.batch.state import STATE, write_atomically
+    from grader.batch.state import STATE, Shared, write_atomically
 
-    records = {student: dict(record, result=safe_result(record["result"]))
+    shared = shared or Shared()
+    records = {student: dict(record, result=shared.share(safe_result(record["result"])))
                for student, record in records.items()}
     if logistics is None:
         logistics = Logistics(assignment, collection, Directory(collection, None), None, {}, {},
@@ -356,7 +359,7 @@ def _similarity_view(assignment, collection: Collection, records: dict, logistic
     from grader.batch import similarity
     from grader.core.loading import SubmissionUnreadable
 
-    prints = {s.student: similarity.Fingerprints.from_json(records[s.student]["fingerprints"])
+    prints = {s.student: similarity.Fingerprints.read(records[s.student]["fingerprints"])
               for s in collection.submissions
               if (records.get(s.student) or {}).get("fingerprints")}
     handout = (assignment.folder.parent.parent / "student_template" / assignment.name
@@ -366,8 +369,8 @@ def _similarity_view(assignment, collection: Collection, records: dict, logistic
     except (SubmissionUnreadable, OSError):
         given = frozenset()
     past = getattr(logistics, "past", {}) or {}
-    pairs = similarity.pairs_of(prints, given, {n: f for n, (f, _) in past.items()},
-                                detail=SHOWN_PAIRS)
+    pairs, count = similarity.top_pairs(prints, given, {n: f for n, (f, _) in past.items()},
+                                        detail=SHOWN_PAIRS, limit=SHOWN_PAIRS)
     paths = {s.student: s.path for s in collection.submissions}
     sources: dict[str, similarity.Source | None] = {}
 
@@ -389,7 +392,7 @@ def _similarity_view(assignment, collection: Collection, records: dict, logistic
             "score": round(100 * pair.score), "shared": pair.shared,
             "regions": [{"a": _excerpt(a, lines), "b": _excerpt(b, other)}
                         for lines, other in pair.regions[:SHOWN_REGIONS]]})
-    return {"pairs": shown, "count": len(pairs), "compared": len(prints),
+    return {"pairs": shown, "count": count, "compared": len(prints),
             "past": len(past), "template": given != frozenset()}
 
 

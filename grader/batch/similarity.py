@@ -107,6 +107,11 @@ class Fingerprints:
                 "truncated": self.truncated}
 
     @classmethod
+    def read(cls, data) -> Fingerprints:
+        """A record's fingerprints: as stored, or as ``state.Shared`` loaded them."""
+        return data if isinstance(data, cls) else cls.from_json(data)
+
+    @classmethod
     def from_json(cls, data: dict) -> Fingerprints:
         return cls(array("q", data["hashes"]), array("l", data["positions"]),
                    array("l", data["first_lines"]), array("l", data["last_lines"]),
@@ -330,6 +335,18 @@ def pairs_of(current: dict[str, Fingerprints], given: frozenset[int],
     """``similar_pairs`` from fingerprints computed already (a batch computes each where the
     submission is graded), ``given`` being the template's hashes (``template_hashes``); the
     regions only of the ``detail`` most alike pairs (all when None)."""
+    return top_pairs(current, given, past, threshold, k=k, window=window,
+                     min_shared=min_shared, max_share=max_share, max_count=max_count,
+                     detail=detail)[0]
+
+
+def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
+              past: dict[str, Fingerprints] | None = None, threshold: float = THRESHOLD, *,
+              k: int = K, window: int = WINDOW, min_shared: int = MIN_SHARED,
+              max_share: float = MAX_SHARE, max_count: int | None = None,
+              detail: int | None = None, limit: int | None = None) -> tuple[list[Pair], int]:
+    """``pairs_of``'s first ``limit`` pairs (all when None), and how many there are: a class
+    whose every pair is alike holds its pairs as arrays, not as objects."""
     past = past or {}
     names = [*current, *past]
     prints = [*current.values(), *past.values()]
@@ -339,19 +356,30 @@ def pairs_of(current: dict[str, Fingerprints], given: frozenset[int],
             index[h].append(number)
     common = _common(len(current), len(past), max_share, max_count)
     kept = {h: holders for h, holders in index.items() if not common(holders)}
-    sizes = Counter(number for holders in kept.values() for number in holders)
+    sizes = np.zeros(len(prints), dtype=np.int64)
+    for number, size in Counter(n for holders in kept.values() for n in holders).items():
+        sizes[number] = size
     shared = _count_shared(kept.values(), len(current), len(prints))
-    found = []
-    for i, j in zip(*np.nonzero(shared >= max(min_shared, 1)), strict=True):
-        i, j, count = int(i), int(j), int(shared[i, j])
-        score = count / min(sizes[i], sizes[j])
-        if score >= threshold:
-            found.append((round(score, 4), count, i, j))
-    found.sort(key=lambda f: (-f[0], -f[1], names[f[2]], names[f[3]]))
-    return [Pair(names[i], names[j], score, count,
-                 _regions(prints[i], prints[j], kept.keys(), k + window)
-                 if detail is None or number < detail else (), past=j >= len(current))
-            for number, (score, count, i, j) in enumerate(found)]
+    first, second = np.nonzero(shared >= max(min_shared, 1))
+    counts = shared[first, second]
+    del shared
+    # Python's round, as a person reads the score; a pair counts from its rounded score.
+    smaller = np.minimum(sizes[first], sizes[second]).tolist()
+    scores = np.array([round(c / s, 4) for c, s in zip(counts.tolist(), smaller, strict=True)],
+                      dtype=np.float64)
+    chosen = scores >= threshold
+    first, second, counts, scores = first[chosen], second[chosen], counts[chosen], scores[chosen]
+    place = {name: number for number, name in enumerate(sorted(set(names)))}
+    rank = np.array([place[name] for name in names], dtype=np.int64)  # a past term's alice
+    # Most alike first, then most shared, then by the names.
+    order = np.lexsort((rank[second], rank[first], -counts, -scores))[:limit]
+    pairs = [Pair(names[i], names[j], score, count,
+                  _regions(prints[i], prints[j], kept.keys(), k + window)
+                  if detail is None or number < detail else (), past=j >= len(current))
+             for number, (score, count, i, j) in enumerate(zip(
+                 scores[order].tolist(), counts[order].tolist(), first[order].tolist(),
+                 second[order].tolist(), strict=True))]
+    return pairs, len(scores)
 
 
 def _common(current: int, past: int, max_share: float, max_count: int | None):

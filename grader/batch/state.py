@@ -63,6 +63,70 @@ def stored(out: Path, student: str) -> dict | None:
         return None
 
 
+class Shared:
+    """Records as a class stage holds them, a thousand at once: what they repeat is held once.
+    Every string of up to ``SHORT`` characters is one object, every small flat object (a test's
+    outcome, a question's score) one dict shared by the records that have it, and the
+    similarity fingerprints compact arrays. Shared dicts are never changed: whoever edits a
+    result edits a copy (``outputs.safe_result``)."""
+
+    SHORT = 200
+    SMALL = 8  # flat objects of at most this many keys are shared
+
+    def __init__(self):
+        self.strings: dict[str, str] = {}
+        self.objects: dict[tuple, dict] = {}
+
+    def load(self, out: Path, student: str) -> dict | None:
+        """``stored(out, student)``, sharing."""
+        try:
+            record = json.loads(state_path(out, student).read_text(),
+                                object_pairs_hook=self._object)
+        except (OSError, ValueError):
+            return None
+        if type(record) is dict and type(record.get("fingerprints")) is dict:
+            from grader.batch.similarity import Fingerprints
+
+            try:
+                record["fingerprints"] = Fingerprints.from_json(record["fingerprints"])
+            except (KeyError, TypeError, ValueError, OverflowError):
+                pass  # left as it is: the similarity check skips what it cannot read
+        return record
+
+    def share(self, value):
+        """``value`` (plain data) with what it repeats shared, as ``load`` does."""
+        if type(value) is dict:
+            return self._object([(k, self.share(v)) for k, v in value.items()])
+        if type(value) is list:
+            return [self.share(v) for v in value]
+        if type(value) is str and len(value) <= self.SHORT:
+            return self.strings.setdefault(value, value)
+        return value
+
+    def _object(self, pairs: list) -> dict:
+        strings, short = self.strings, self.SHORT
+        pairs = [(strings.setdefault(k, k) if type(k) is str else k,
+                  strings.setdefault(v, v) if type(v) is str and len(v) <= short else v)
+                 for k, v in pairs]
+        if len(pairs) > self.SMALL or not all(type(v) in _SCALARS for _, v in pairs):
+            return dict(pairs)
+        # The type is part of the key: 1, 1.0 and True are equal, and written differently.
+        key = tuple((k, type(v), v) for k, v in pairs)
+        try:
+            return self.objects.setdefault(key, dict(pairs))
+        except TypeError:
+            return dict(pairs)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_default(value):
+    """For ``json.dumps`` of a loaded record: fingerprints as they were stored."""
+    to_json = getattr(value, "to_json", None)
+    return to_json() if to_json is not None else str(value)
+
+
 def stored_key(out: Path, student: str) -> str | None:
     state = stored(out, student)
     if state and state.get("key") and (out / "results" / f"{student}.json").is_file():

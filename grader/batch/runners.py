@@ -39,7 +39,8 @@ class LocalRunner:
         try:
             futures = {pool.submit(self._grade_one, assignment, s, deadline): s for s in todo}
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                # Let go of each record once yielded: a batch's memory stays flat.
+                yield futures.pop(future), future.result()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -82,6 +83,8 @@ class DaskRunner:
                 except Exception as error:  # noqa: BLE001  (a lost worker: told, not lost)
                     record = {"crash": f"the Dask worker failed: {type(error).__name__}: "
                                        f"{error}"}
-                yield futures[future], record
+                submission = futures.pop(future)
+                future.release()  # the cluster forgets the record too
+                yield submission, record
         finally:
             self.client.cancel(list(futures))

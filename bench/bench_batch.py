@@ -12,8 +12,9 @@ with a cell of its own so every file has its own content hash), then measures, i
   submissions in turn; and the loop with one ``otter run`` per core at a time;
 - the floor: a fresh Python per submission that imports numpy and runs its cells, in turn;
 - the same under contention: one CPU-bound process per core running beside each (the otter
-  loop, the floor and ``dlgrade grade`` on ``--otter-count`` submissions), and how far each
-  falls from its quiet rate.
+  loop, the floor and ``dlgrade grade`` on ``--otter-count`` submissions, with a grading
+  process per core and with one, as the loop runs), and how far each falls from its quiet
+  rate.
 Prints figures; asserts nothing (shared, noisy machines: compare the ratios of one run).
 
     python bench/bench_batch.py [--assignment gradcheck] [--counts 50,200,1000]
@@ -212,11 +213,13 @@ def main() -> None:
         count = args.otter_count
         chosen = paths[:count]
         quiet = {"dlgrade grade": grade(count, "quiet")[0],
+                 "dlgrade grade --jobs 1": grade(count, "quiet-1", "--jobs", "1")[0],
                  "otter loop": otter_loop(chosen, zip_path, scratch),
                  f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch, cores),
                  "floor (fresh Python each, in turn)": floor_loop(chosen, scratch)}
         with Contention():
             busy = {"dlgrade grade": grade(count, "busy")[0],
+                    "dlgrade grade --jobs 1": grade(count, "busy-1", "--jobs", "1")[0],
                     "otter loop": otter_loop(chosen, zip_path, scratch),
                     f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch,
                                                                  cores),
@@ -226,7 +229,7 @@ def main() -> None:
             print(f"    {name:<36} quiet {quiet[name]:7.1f} s ({count / quiet[name] * 60:5.0f}"
                   f"/min)   contended {busy[name]:7.1f} s ({count / busy[name] * 60:5.0f}/min)"
                   f"   keeps {quiet[name] / busy[name]:.0%} of its rate")
-        for name in list(quiet)[1:]:
+        for name in list(quiet)[2:]:
             print(f"    dlgrade grade is {quiet[name] / quiet['dlgrade grade']:.1f}x the "
                   f"{name} quiet, {busy[name] / busy['dlgrade grade']:.1f}x contended")
 

@@ -136,7 +136,8 @@ def test_otter_output_tests_compare_what_the_cell_showed(tmp_path):
 def test_otter_settings_that_are_not_applied_are_listed_naming_the_question(tmp_path):
     cells = list(DOCTESTS["cells"])
     cells[2] = {**cells[2], "source": "# BEGIN QUESTION\nname: q1\npoints: 4\n"
-                "all_or_nothing: true\ncheck_cell: false\nexport: true"}
+                "all_or_nothing: true\ncheck_cell: false\nexport: true\npublic_points: 1\n"
+                "private_points: 3"}
     cells[8] = {**cells[8], "source": '""" # BEGIN TEST CONFIG\nsuccess_message: Well done!\n'
                 '""" # END TEST CONFIG\n' + cells[8]["source"]}
     notebook = write(tmp_path / "hw.ipynb", DOCTESTS | {"cells": cells})
@@ -147,10 +148,14 @@ def test_otter_settings_that_are_not_applied_are_listed_naming_the_question(tmp_
         "cell 3: check_cell of question q1: not applied: "
         "a check follows every question graded by tests",
         "cell 3: export of question q1: not applied: there is no PDF export",
+        "cell 3: public_points of question q1: not applied: a question's points are shared "
+        "by its tests, public and hidden alike",
+        "cell 3: private_points of question q1: not applied: a question's points are shared "
+        "by its tests, public and hidden alike",
         "cell 9: success_message of test cell9 of question q1: not applied: "
         "a passing check shows no message",
     ]
-    assert "not converted (4):" in report.render()
+    assert "not converted (6):" in report.render()
 
 
 def test_a_notebook_without_automatic_questions_is_refused_with_its_list(tmp_path):

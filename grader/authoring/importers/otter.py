@@ -36,6 +36,8 @@ UNAPPLIED_QUESTION_KEYS = {
     "all_or_nothing": "each test earns its own points",
     "check_cell": "a check follows every question graded by tests",
     "export": "there is no PDF export",
+    "public_points": "a question's points are shared by its tests, public and hidden alike",
+    "private_points": "a question's points are shared by its tests, public and hidden alike",
 }
 UNAPPLIED_TEST_KEYS = {"success_message": "a passing check shows no message"}
 

@@ -230,12 +230,14 @@ def test_submission_time_reads_gradescopes_metadata(tmp_path):
     path = tmp_path / "submission_metadata.json"
     assert submission_time(path) is None  # no file: nothing to say
     path.write_text(json.dumps(sample_metadata()))
-    assert submission_time(path).startswith("Submitted on time (2018-07-01 14:22 -0700")
+    assert submission_time(path).startswith("Submitted on time (2018-07-01 14:22 -07:00;")
     late = sample_metadata(created_at="2018-08-02T10:00:00Z")  # due 2018-08-01 06:00 UTC
     late["assignment"]["late_due_date"] = "2018-08-03T23:00:00-07:00"
     path.write_text(json.dumps(late))
     said = submission_time(path)
-    assert said.startswith("**Submitted late**: 1 day 4 h after the due date")
+    # Both times as the due date is given, though Gradescope gave the submission's in UTC.
+    assert said.startswith("**Submitted late**: 1 d 4 h after the due date (2018-08-02 03:00 "
+                           "-07:00; due 2018-07-31 23:00 -07:00)")
     assert "within the late due date" in said
     late["assignment"]["late_due_date"] = "2018-08-01T00:00:00-07:00"
     path.write_text(json.dumps(late))

@@ -14,6 +14,7 @@ from grader.batch.logistics import pseudonym
 from grader.batch.state import write_atomically
 from grader.core import text
 from grader.core.answers import read_answers
+from grader.core.text import points
 
 
 def write_pages(out, assignment, rows, templates) -> str:
@@ -40,20 +41,16 @@ def write_pages(out, assignment, rows, templates) -> str:
                 "earned": list(score.items) if score else [],
                 "comment": score.comment if score else ""})
             table.append([pseudonym(row.person.key), qid,
-                          "" if score is None or score.items else _num(score.points),
+                          "" if score is None or score.items else points(score.points),
                           " ".join(map(str, score.items)) if score and score.items else "",
                           score.comment if score else ""])
         page = templates.get_template("manual.html.j2").render(
             assignment=assignment.name, qid=qid, title=question.title,
-            points=_num(question.points), figure=question.figure,
-            rubric=[(number, _num(p), item) for number, (p, item)
+            points=points(question.points), figure=question.figure,
+            rubric=[(number, points(p), item) for number, (p, item)
                     in enumerate(question.rubric, 1)],
             entries=entries)
         write_atomically(folder / f"{qid}.html", page)
     write_atomically(folder / "scores.csv", text.csv_text(table))
     return (f"{folder}/: {', '.join(f'{q}.html' for q in assignment.manual)} and scores.csv "
             f"({pending} answer(s) to grade; give scores.csv back with --manual)")
-
-
-def _num(value: float):
-    return int(value) if float(value).is_integer() else value

@@ -149,3 +149,8 @@ def csv_text(rows) -> str:
     csv.writer(buffer, lineterminator="\n").writerows(
         [[csv_cell(cell) for cell in row] for row in rows])
     return buffer.getvalue()
+
+
+def points(value):
+    """6.0 -> 6, 6.5 -> 6.5: scores as a person writes them."""
+    return int(value) if float(value).is_integer() else value

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.core import text
-from grader.core.deadlines import LatePolicy
+from grader.core.deadlines import LatePolicy, duration_text, moment_text
 from grader.core.grading import fault_exit, grade_submission, start_sandbox, ungraded
 from grader.core.results import SubmissionResult, render_summary, sandbox_line
 from grader.core.settings import Assignment, AssignmentError, course_secret, load_assignment
@@ -173,15 +173,16 @@ def submission_time(path: Path, policy: LatePolicy | None = None,
     if due is None:
         return None
     if created is None:
-        return f"The submission time is not known (due {_shown(due)})."
+        return f"The submission time is not known (due {moment_text(due)})."
+    created = created.astimezone(due.tzinfo)  # both times as the due date is given
     if created <= due:
-        return f"Submitted on time ({_shown(created)}; due {_shown(due)})."
-    said = (f"**Submitted late**: {_duration(created - due)} after the due date "
-            f"({_shown(created)}; due {_shown(due)}).")
+        return f"Submitted on time ({moment_text(created)}; due {moment_text(due)})."
+    said = (f"**Submitted late**: {duration_text((created - due).total_seconds())} after the "
+            f"due date ({moment_text(created)}; due {moment_text(due)}).")
     if late_due is not None:
-        said += (f" That is also after the late due date ({_shown(late_due)})."
+        said += (f" That is also after the late due date ({moment_text(late_due)})."
                  if created > late_due else
-                 f" That is within the late due date ({_shown(late_due)}).")
+                 f" That is within the late due date ({moment_text(late_due)}).")
     if policy is not None:
         fraction = policy.fraction((created - due).total_seconds())
         said += (f" Late penalty: {100 * fraction:g}% of your score ({policy.describe()})."
@@ -226,18 +227,6 @@ def _moment(value) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _shown(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %z")
-
-
-def _duration(delta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, hours, minutes = minutes // 1440, minutes // 60 % 24, minutes % 60
-    parts = [f"{days} day{'s' * (days != 1)}" if days else "", f"{hours} h" if hours else "",
-             f"{minutes} min" if minutes else ""]
-    return " ".join([part for part in parts if part][:2]) or "less than a minute"
 
 
 def gradescope_results(assignment: Assignment, result: SubmissionResult, graded: str,

@@ -14,7 +14,7 @@ from grader.batch.logistics import pseudonym
 from grader.batch.state import write_atomically
 from grader.core import text
 from grader.core.answers import read_answers
-from grader.core.text import points
+from grader.core.text import tidy
 
 
 def write_pages(out, assignment, rows, templates) -> str:
@@ -41,13 +41,13 @@ def write_pages(out, assignment, rows, templates) -> str:
                 "earned": list(score.items) if score else [],
                 "comment": score.comment if score else ""})
             table.append([pseudonym(row.person.key), qid,
-                          "" if score is None or score.items else points(score.points),
+                          "" if score is None or score.items else tidy(score.points),
                           " ".join(map(str, score.items)) if score and score.items else "",
                           score.comment if score else ""])
         page = templates.get_template("manual.html.j2").render(
             assignment=assignment.name, qid=qid, title=question.title,
-            points=points(question.points), figure=question.figure,
-            rubric=[(number, points(p), item) for number, (p, item)
+            points=tidy(question.points), figure=question.figure,
+            rubric=[(number, tidy(p), item) for number, (p, item)
                     in enumerate(question.rubric, 1)],
             entries=entries)
         write_atomically(folder / f"{qid}.html", page)

@@ -22,7 +22,7 @@ import jinja2
 from grader.batch.collect import Collection, Submission
 from grader.core import text
 from grader.core.results import QuestionScore, SubmissionResult, TestResult, sandbox_line
-from grader.core.text import points
+from grader.core.text import tidy
 from grader.sandbox import levels
 
 CLASS_FILES = ("gradebook.csv", "final_grades.csv", "report.html")
@@ -87,14 +87,14 @@ def feedback(result: dict, titles: dict, row=None, manual: dict | None = None
         from grader.batch.logistics import feedback_lines
 
         view["notes"] = [text.clean(line, 1000) for line in feedback_lines(row)]
-        view["score"] = points(row.total)
+        view["score"] = tidy(row.total)
         for question in view["questions"]:
-            question["score"] = points(row.questions.get(question["id"], question["score"]))
+            question["score"] = tidy(row.questions.get(question["id"], question["score"]))
             question["why"] = text.clean(row.overridden.get(question["id"], ""), 500)
         view["manual"] = _manual_view(row, manual or {}, titles)
         if row.pending:
             view["score"] = "pending"
-        view["max_score"] = points(row.max_total) if row.max_total is not None else \
+        view["max_score"] = tidy(row.max_total) if row.max_total is not None else \
             view["max_score"]
     return {"md": TEMPLATES.get_template("feedback.md.j2").render(view),
             "html": TEMPLATES.get_template("feedback.html.j2").render(view)}
@@ -104,16 +104,16 @@ def _feedback_view(result: dict, titles: dict) -> dict:
     questions = []
     for qid, score in result["questions"].items():
         tests = [t for t in result["tests"] if t["question"] == qid]
-        questions.append({"id": qid, "title": titles.get(qid, ""), "score": points(score["score"]),
-                          "max_score": points(score["max_score"]),
-                          "tests": [dict(t, score=points(t["score"]),
-                                         max_score=points(t["max_score"]),
+        questions.append({"id": qid, "title": titles.get(qid, ""), "score": tidy(score["score"]),
+                          "max_score": tidy(score["max_score"]),
+                          "tests": [dict(t, score=tidy(t["score"]),
+                                         max_score=tidy(t["max_score"]),
                                          label=t["name"].split("::")[-1]) for t in tests]})
     status = {"graded": "graded", "error": "could not be graded",
               "timeout": "ran out of time"}.get(result["status"], result["status"])
     return {"assignment": result["assignment"], "submission": result["submission"],
-            "status": result["status"], "status_text": status, "score": points(result["score"]),
-            "max_score": points(result["max_score"]), "message": result.get("message"),
+            "status": result["status"], "status_text": status, "score": tidy(result["score"]),
+            "max_score": tidy(result["max_score"]), "message": result.get("message"),
             "questions": questions, "sandbox": _sandbox_text(result.get("sandbox")),
             "notes": [], "manual": []}
 
@@ -125,10 +125,10 @@ def _manual_view(row, manual: dict, titles: dict) -> list[dict]:
     for qid, question in manual.items():
         score = row.manual.get(qid)
         view.append({
-            "id": qid, "title": titles.get(qid, ""), "max_score": points(question.points),
-            "score": "pending" if score is None else points(score.points),
+            "id": qid, "title": titles.get(qid, ""), "max_score": tidy(question.points),
+            "score": "pending" if score is None else tidy(score.points),
             "comment": text.clean(score.comment, 2000) if score else "",
-            "rubric": [{"points": points(points), "item": text.clean(item, 500),
+            "rubric": [{"points": tidy(points), "item": text.clean(item, 500),
                         "earned": bool(score and number in score.items)}
                        for number, (points, item) in enumerate(question.rubric, 1)],
             "by_rubric": bool(score and score.items)})
@@ -230,10 +230,10 @@ def _gradebook(questions: list[str], rows: list, logistics) -> str:
     for row in rows:
         person = dict(row.person.submission.person) if row.person.submission else {}
         table.append([row.person.key,
-                      *(PENDING if q in row.pending else points(row.questions.get(q, 0))
+                      *(PENDING if q in row.pending else tidy(row.questions.get(q, 0))
                         for q in questions),
-                      PENDING if row.pending else points(row.total),
-                      "" if row.max_total is None else points(row.max_total),
+                      PENDING if row.pending else tidy(row.total),
+                      "" if row.max_total is None else tidy(row.max_total),
                       row.status, *gradebook_extra(row),
                       *(person.get(k, "") for k in identity),
                       *((row.person.roster or {}).get(c, "") for c, _ in shown_roster)])
@@ -241,7 +241,7 @@ def _gradebook(questions: list[str], rows: list, logistics) -> str:
 
 
 def _question_scores(result: dict, questions: list[str]) -> list:
-    return [points(result["questions"].get(q, {}).get("score", 0)) for q in questions]
+    return [tidy(result["questions"].get(q, {}).get("score", 0)) for q in questions]
 
 
 def _otter_grades(collection: Collection, records: dict, rows: list, manual: dict) -> str:
@@ -256,8 +256,8 @@ def _otter_grades(collection: Collection, records: dict, rows: list, manual: dic
     possible = {q: r["questions"][q]["max_score"] for r in results for q in r["questions"]}
     possible.update({q: m.points for q, m in manual.items()})
     top = sum(possible.values())
-    table.append(["points-per-question", *(points(possible.get(q, 0)) for q in questions),
-                  points(top), 1, "--"])
+    table.append(["points-per-question", *(tidy(possible.get(q, 0)) for q in questions),
+                  tidy(top), 1, "--"])
     by_student = {row.person.key: row for row in rows}
     for submission, result in sorted(zip(collection.submissions, results, strict=True),
                                      key=lambda pair: pair[0].source):
@@ -268,14 +268,14 @@ def _otter_grades(collection: Collection, records: dict, rows: list, manual: dic
         scores = dict(zip(questions, _question_scores(result, questions), strict=True))
         for qid in manual:
             score = row.manual.get(qid) if row is not None else None
-            scores[qid] = "" if score is None else points(score.points)
+            scores[qid] = "" if score is None else tidy(score.points)
         earned = result["score"] + sum(s.points for s in (row.manual.values() if row else ())
                                        if s is not None)
         if pending:
             status = f"pending: {', '.join(pending)} graded by people"
         table.append([submission.source, *(scores[q] for q in questions),
-                      "" if pending else points(round(earned, 6)),
-                      "" if pending else (points(round(earned / top, 6)) if top else 0), status])
+                      "" if pending else tidy(round(earned, 6)),
+                      "" if pending else (tidy(round(earned / top, 6)) if top else 0), status])
     return text.csv_text(table)
 
 
@@ -292,20 +292,20 @@ def _report(assignment, collection: Collection, records: dict, rows: list, logis
     tests = _test_table(results, [r for _, r in ordered])
     questions = _question_table(results, assignment.questions)
     look = [{"student": text.clean(s.student), "status": r["result"]["status"],
-             "score": points(r["result"]["score"]), "reasons": _reasons(r)}
+             "score": tidy(r["result"]["score"]), "reasons": _reasons(r)}
             for s, r in ordered if _reasons(r)]
     view = {
         "assignment": assignment.name, "title": assignment.name,
-        "count": len(results), "maximum": points(maximum), "statuses": counts,
-        "mean": points(round(statistics.fmean(totals), 2)),
-        "median": points(statistics.median(totals)),
+        "count": len(results), "maximum": tidy(maximum), "statuses": counts,
+        "mean": tidy(round(statistics.fmean(totals), 2)),
+        "median": tidy(statistics.median(totals)),
         "plots": plots.class_plots(totals, maximum, questions, tests, kept),
         "questions": questions, "tests": tests, "look": look,
         "rows": [{"student": text.clean(s.student), "source": text.clean(s.source, 4_000),
                   "status": r["result"]["status"],
-                  "score": points(r["result"]["score"]), "seconds": round(r.get("seconds", 0), 2),
+                  "score": tidy(r["result"]["score"]), "seconds": round(r.get("seconds", 0), 2),
                   "sandbox": (r["result"].get("sandbox") or {}).get("level", "not run"),
-                  "scores": {q: points(v["score"]) for q, v in r["result"]["questions"].items()}}
+                  "scores": {q: tidy(v["score"]) for q, v in r["result"]["questions"].items()}}
                  for s, r in ordered],
         "question_ids": [q["id"] for q in questions],
         "superseded": [(text.clean(source, 4_000), text.clean(student))
@@ -326,8 +326,8 @@ def _logistics_view(rows: list, logistics) -> dict:
     late = [{"student": text.clean(r.person.key),
              "submitted": moment_text(r.submitted_at) if r.submitted_at else "",
              "from": r.time_from, "due": moment_text(r.due) if r.due else "",
-             "late_by": duration_text(r.late_seconds), "penalty": points(r.penalty),
-             "raw": points(r.raw_total), "total": points(r.total)}
+             "late_by": duration_text(r.late_seconds), "penalty": tidy(r.penalty),
+             "raw": tidy(r.raw_total), "total": tidy(r.total)}
             for r in rows if r.late_seconds]
     marked = [text.clean(r.person.key) for r in rows
               if r.person.submission is not None and r.person.submission.late_marker]
@@ -430,7 +430,7 @@ def _question_table(results: list[dict], titles: dict) -> list[dict]:
         scores = [r["questions"][qid] for r in results if qid in r["questions"]]
         top = max(s["max_score"] for s in scores)
         mean = statistics.fmean(s["score"] for s in scores)
-        table.append({"id": qid, "title": titles.get(qid, ""), "max_score": points(top),
+        table.append({"id": qid, "title": titles.get(qid, ""), "max_score": tidy(top),
                       "mean": round(mean, 2),
                       "percent": round(100 * mean / top, 1) if top else 0.0,
                       "full": sum(s["score"] >= s["max_score"] for s in scores)})
@@ -503,8 +503,8 @@ class Progress:
         self.done += 1
         result = record.get("result")
         student = text.terminal(submission.student)
-        line = (f"{student}: {text.terminal(result['status'])}, {points(result['score'])} / "
-                f"{points(result['max_score'])}" if result else
+        line = (f"{student}: {text.terminal(result['status'])}, {tidy(result['score'])} / "
+                f"{tidy(result['max_score'])}" if result else
                 f"{student}: grader failed, graded again next run")
         if self.bar is not None:
             self.bar.set_postfix_str(line[:40], refresh=False)
@@ -528,7 +528,7 @@ def summary(out: Path, collection: Collection, records: dict, graded_now: int,
     lines = [f"{len(results)} submissions: {counts['graded']} graded, {counts['error']} "
              f"errors, {counts['timeout']} timeouts ({graded_now} graded in this run)",
              f"score (all {len(results)}): mean {statistics.fmean(totals):.2f}, median "
-             f"{points(statistics.median(totals))} of {points(maximum)}",
+             f"{tidy(statistics.median(totals))} of {tidy(maximum)}",
              "slowest: " + ", ".join(f"{text.terminal(s)} ({r.get('seconds', 0):.1f} s)"
                                      for s, r in slowest)]
     if look:

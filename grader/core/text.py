@@ -151,6 +151,6 @@ def csv_text(rows) -> str:
     return buffer.getvalue()
 
 
-def points(value):
+def tidy(value):
     """6.0 -> 6, 6.5 -> 6.5: scores as a person writes them."""
     return int(value) if float(value).is_integer() else value

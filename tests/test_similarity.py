@@ -499,6 +499,33 @@ def test_a_batch_report_names_the_near_copies_and_not_the_independent_one(tmp_pa
     assert "across 3 submissions and 1 of a past term" in section
 
 
+def test_damaged_fingerprints_in_the_state_leave_only_that_student_out(tmp_path):
+    """A state file whose fingerprints were damaged (by hand, or a full disk) costs its
+    student the similarity check, and nothing else: the report is written, the others
+    compared."""
+    from conftest import TOY, run_dlgrade, write_notebook
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    for name, code in (("ada", ADA), ("bo", BO), ("cy", CY), ("dee", CY + "\n# mine\n")):
+        write_notebook(inbox / f"{name}.ipynb", [code])
+    assert run_dlgrade("grade", TOY, inbox, "-o", out).returncode == 0
+    for name, damage in (("cy", {"hashes": [1, 2], "positions": [0]}), ("dee", "garbage")):
+        state = out / ".dlgrade" / f"{name}.json"
+        record = json.loads(state.read_text())
+        record["fingerprints"] = damage if type(damage) is str else \
+            {**record["fingerprints"], **damage}
+        state.write_text(json.dumps(record))
+    again = run_dlgrade("grade", TOY, inbox, "-o", out)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to grade" in again.stdout and "wrote " in again.stdout
+    report = html.unescape((out / "report.html").read_text())
+    section = report.split("<h2>Similar submissions")[1].split("<h2>")[0]
+    assert re.findall(r"<h3>(\S+) and (.+?): \d+%", section) == [("ada", "bo")]
+    assert "across 2 submissions" in section
+    assert all(f">{name}<" in report for name in ("ada", "bo", "cy", "dee"))
+
+
 def test_regions_are_worked_out_only_for_the_pairs_shown():
     from grader.batch.similarity import fingerprints, pairs_of
 

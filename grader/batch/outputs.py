@@ -360,9 +360,13 @@ def _similarity_view(assignment, collection: Collection, records: dict, logistic
     from grader.batch import similarity
     from grader.core.loading import SubmissionUnreadable
 
-    prints = {s.student: similarity.Fingerprints.read(records[s.student]["fingerprints"])
-              for s in collection.submissions
-              if (records.get(s.student) or {}).get("fingerprints")}
+    prints = {}
+    for submission in collection.submissions:
+        found = (records.get(submission.student) or {}).get("fingerprints")
+        try:
+            prints[submission.student] = similarity.Fingerprints.read(found)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            continue  # none (an error before the code was read), or a damaged state file
     handout = (assignment.folder.parent.parent / "student_template" / assignment.name
                / f"{assignment.name}.ipynb")
     try:

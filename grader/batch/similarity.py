@@ -113,9 +113,13 @@ class Fingerprints:
 
     @classmethod
     def from_json(cls, data: dict) -> Fingerprints:
-        return cls(array("q", data["hashes"]), array("l", data["positions"]),
-                   array("l", data["first_lines"]), array("l", data["last_lines"]),
-                   int(data["tokens"]), bool(data["truncated"]))
+        found = cls(array("q", data["hashes"]), array("l", data["positions"]),
+                    array("l", data["first_lines"]), array("l", data["last_lines"]),
+                    int(data["tokens"]), bool(data["truncated"]))
+        if not len(found.hashes) == len(found.positions) == len(found.first_lines) == \
+                len(found.last_lines):
+            raise ValueError("fingerprints of different lengths")
+        return found
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Shared:
             try:
                 record["fingerprints"] = Fingerprints.from_json(record["fingerprints"])
             except (KeyError, TypeError, ValueError, OverflowError):
-                pass  # left as it is: the similarity check skips what it cannot read
+                pass  # left as it is: the similarity section skips what it cannot read
         return record
 
     def share(self, value):

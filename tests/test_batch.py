@@ -286,6 +286,22 @@ def test_the_class_stage_holds_what_the_results_repeat_once(graded):
     assert json.dumps(passed[0][1]) == before
 
 
+def test_sharing_never_swaps_a_value_for_an_equal_one_written_differently(tmp_path):
+    """1, 1.0 and True are equal, as are 0.0 and -0.0: each record keeps its own."""
+    from grader.batch.state import Shared, state_path
+
+    values = [1, 1.0, True, 0.0, -0.0, float("nan"), 10**30, "1"]
+    for number, value in enumerate(values):
+        path = state_path(tmp_path, f"s{number}")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"result": {"questions": {"q1": {"score": value}}}}))
+    shared = Shared()
+    for number, value in enumerate(values):
+        loaded = shared.load(tmp_path, f"s{number}")
+        assert json.dumps(loaded) == json.dumps({"result": {"questions": {"q1": {"score":
+                                                                                value}}}})
+
+
 # ---------------------------------------------------------------- resuming
 
 def _strip_volatile(out: Path) -> dict:

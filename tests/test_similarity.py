@@ -556,3 +556,21 @@ def test_the_report_keeps_the_most_alike_pairs_in_order_and_counts_all_of_them()
     assert any(p.b == "s03" and p.past for p in everything)
     assert top_pairs(current, frozenset(), past, threshold=0.0, max_share=1.0, detail=5) == \
         (everything, len(everything))
+
+
+def test_a_pair_is_listed_from_its_exact_score_and_shown_rounded():
+    """5,000 of 10,001 fingerprints shared is 49.995%: under a half, though it shows as 0.5."""
+    from array import array
+
+    from grader.batch.similarity import Fingerprints, pairs_of
+
+    def made(hashes):
+        n = len(hashes)
+        return Fingerprints(array("q", hashes), array("l", range(n)), array("l", [1] * n),
+                            array("l", [1] * n), n, False)
+
+    big = made(list(range(10_001)))
+    half = made(list(range(5_000)) + list(range(100_000, 105_001)))
+    assert pairs_of({"a": big, "b": half}, frozenset(), detail=0) == []
+    [pair] = pairs_of({"a": big, "b": half}, frozenset(), threshold=0.4999, detail=0)
+    assert (pair.score, pair.shared) == (0.5, 5_000)

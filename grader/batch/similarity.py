@@ -367,12 +367,11 @@ def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
     first, second = np.nonzero(shared >= max(min_shared, 1))
     counts = shared[first, second]
     del shared
-    # Python's round, as a person reads the score; a pair counts from its rounded score.
-    smaller = np.minimum(sizes[first], sizes[second]).tolist()
-    scores = np.array([round(c / s, 4) for c, s in zip(counts.tolist(), smaller, strict=True)],
-                      dtype=np.float64)
-    chosen = scores >= threshold
-    first, second, counts, scores = first[chosen], second[chosen], counts[chosen], scores[chosen]
+    exact = counts / np.minimum(sizes[first], sizes[second])  # as Python divides: IEEE
+    chosen = exact >= threshold
+    first, second, counts = first[chosen], second[chosen], counts[chosen]
+    # Rounded as Python rounds, as a person reads the score.
+    scores = np.array([round(score, 4) for score in exact[chosen].tolist()], dtype=np.float64)
     place = {name: number for number, name in enumerate(sorted(set(names)))}
     rank = np.array([place[name] for name in names], dtype=np.int64)  # a past term's alice
     # Most alike first, then most shared, then by the names.

@@ -82,7 +82,7 @@ class Shared:
         try:
             record = json.loads(state_path(out, student).read_text(),
                                 object_pairs_hook=self._object)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         if type(record) is dict and type(record.get("fingerprints")) is dict:
             from grader.batch.similarity import Fingerprints
@@ -110,8 +110,9 @@ class Shared:
                  for k, v in pairs]
         if len(pairs) > self.SMALL or not all(type(v) in _SCALARS for _, v in pairs):
             return dict(pairs)
-        # The type is part of the key: 1, 1.0 and True are equal, and written differently.
-        key = tuple((k, type(v), v) for k, v in pairs)
+        # The type is part of the key: 1, 1.0 and True are equal, and written differently;
+        # so are 0.0 and -0.0, told apart by their hex.
+        key = tuple((k, type(v), v.hex() if type(v) is float else v) for k, v in pairs)
         try:
             return self.objects.setdefault(key, dict(pairs))
         except TypeError:

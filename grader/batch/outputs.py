@@ -169,7 +169,7 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
     from grader.batch.state import STATE, Shared, write_atomically
 
     shared = shared or Shared()
-    records = {student: dict(record, result=_shared_result(shared, record["result"]))
+    records = {student: dict(record, result=shared.share(safe_result(record["result"])))
                for student, record in records.items()}
     if logistics is None:
         logistics = Logistics(assignment, collection, Directory(collection, None), None, {}, {},
@@ -194,14 +194,6 @@ def write_class_files(out: Path, assignment, collection: Collection, records: di
 
         said.append(manual.write_pages(out, assignment, rows, TEMPLATES))
     return said + lms.write(out, assignment, rows, questions)
-
-
-def _shared_result(shared, result: dict) -> dict:
-    safe = safe_result(result)
-    try:
-        return shared.share(safe)
-    except RecursionError:  # a hand-made state file nested deeper than any result is
-        return safe
 
 
 def _write_if_changed(folder: Path, stem: str, texts: dict[str, str]) -> None:

@@ -41,7 +41,7 @@ import keyword
 import tokenize
 import zlib
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -360,9 +360,8 @@ def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
             index[h].append(number)
     common = _common(len(current), len(past), max_share, max_count)
     kept = {h: holders for h, holders in index.items() if not common(holders)}
-    sizes = np.zeros(len(prints), dtype=np.int64)
-    for number, size in Counter(n for holders in kept.values() for n in holders).items():
-        sizes[number] = size
+    sizes = np.bincount(np.fromiter((n for holders in kept.values() for n in holders),
+                                    np.int64), minlength=len(prints))
     shared = _count_shared(kept.values(), len(current), len(prints))
     first, second = np.nonzero(shared >= max(min_shared, 1))
     counts = shared[first, second]

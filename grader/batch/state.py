@@ -56,9 +56,10 @@ def state_path(out: Path, student: str) -> Path:
     return out / STATE / f"{student}.json"
 
 
-def stored(out: Path, student: str) -> dict | None:
+def stored(out: Path, student: str, object_pairs_hook=None) -> dict | None:
     try:
-        return json.loads(state_path(out, student).read_text())
+        return json.loads(state_path(out, student).read_text(),
+                          object_pairs_hook=object_pairs_hook)
     except (OSError, ValueError):
         return None
 
@@ -79,11 +80,7 @@ class Shared:
 
     def load(self, out: Path, student: str) -> dict | None:
         """``stored(out, student)``, sharing."""
-        try:
-            record = json.loads(state_path(out, student).read_text(),
-                                object_pairs_hook=self._object)
-        except (OSError, ValueError, RecursionError):
-            return None
+        record = stored(out, student, self._object)
         if type(record) is dict and type(record.get("fingerprints")) is dict:
             from grader.batch.similarity import Fingerprints
 
@@ -94,11 +91,18 @@ class Shared:
         return record
 
     def share(self, value):
-        """``value`` (plain data) with what it repeats shared, as ``load`` does."""
+        """``value`` (plain data) with what it repeats shared, as ``load`` does; unshared
+        when it is nested deeper than Python recurses (only a hand-made state file is)."""
+        try:
+            return self._share(value)
+        except RecursionError:
+            return value
+
+    def _share(self, value):
         if type(value) is dict:
-            return self._object([(k, self.share(v)) for k, v in value.items()])
+            return self._object([(k, self._share(v)) for k, v in value.items()])
         if type(value) is list:
-            return [self.share(v) for v in value]
+            return [self._share(v) for v in value]
         if type(value) is str and len(value) <= self.SHORT:
             return self.strings.setdefault(value, value)
         return value

@@ -10,8 +10,10 @@ with every ``raise NotImplementedError`` answered:
 Then times ``similar_pairs`` (tokenising, fingerprinting, the index, the pairs and their
 regions), in wall and CPU time (a shared machine slows the first), reports the process's peak
 memory (max RSS) before and after, how many of the planted copy pairs were found and what else
-was. The bundled examples are near copies of one reference solution (each adds one bug), so
-the groups built on them are alike across groups too: those pairs are counted apart. With
+was; then the report's own call (``top_pairs`` from fingerprints, the first 50 pairs and the
+count of all), in time and peak traced memory (tracemalloc). The bundled examples are near
+copies of one reference solution (each adds one bug), so the groups built on them are alike
+across groups too: those pairs are counted apart. With
 ``--past N``, N of the submissions (drawn at random) are a past term's. Prints figures;
 asserts nothing.
 
@@ -26,6 +28,7 @@ import re
 import resource
 import sys
 import time
+import tracemalloc
 from itertools import combinations
 from pathlib import Path
 
@@ -158,7 +161,7 @@ def main() -> None:
     parser.add_argument("--past", type=int, default=0, help="past submissions to add")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from grader.batch.similarity import fingerprints, similar_pairs
+    from grader.batch.similarity import fingerprints, similar_pairs, template_hashes, top_pairs
 
     started = time.perf_counter()
     template, students, groups, from_examples = build(options.count + options.past, options.seed)
@@ -170,8 +173,7 @@ def main() -> None:
           f"{size / 2**20:.1f} MB of source, in {time.perf_counter() - started:.1f} s")
 
     started, cpu = time.perf_counter(), time.process_time()
-    for source in students.values():
-        fingerprints(source)
+    prints = {name: fingerprints(source) for name, source in students.items()}
     fingerprinting, fingerprinting_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -196,6 +198,17 @@ def main() -> None:
     for pair in pairs[:3]:
         print(f"  {pair.a} ~ {pair.b}: score {pair.score}, {pair.shared} shared, "
               f"regions {list(pair.regions[:3])}")
+
+    before_past = {name: fingerprints(source) for name, source in (past or {}).items()}
+    given = template_hashes(template)
+    tracemalloc.start()
+    started = time.perf_counter()
+    shown, count = top_pairs(prints, given, before_past, detail=50, limit=50)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    print(f"the report's ranking (top_pairs, 50 shown of {count}): {elapsed:.2f} s, "
+          f"peak traced memory {peak:.1f} MB")
 
 
 if __name__ == "__main__":

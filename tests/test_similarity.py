@@ -574,3 +574,70 @@ def test_a_pair_is_listed_from_its_exact_score_and_shown_rounded():
     assert pairs_of({"a": big, "b": half}, frozenset(), detail=0) == []
     [pair] = pairs_of({"a": big, "b": half}, frozenset(), threshold=0.4999, detail=0)
     assert (pair.score, pair.shared) == (0.5, 5_000)
+
+
+def _brute_pairs(current, past, given, threshold, min_shared, max_share, max_count):
+    """The pairs as the module docstring defines them, pair by pair: the reference."""
+    prints = {**{("c", n): set(f.hashes) - given for n, f in current.items()},
+              **{("p", n): set(f.hashes) - given for n, f in past.items()}}
+    holders = {}
+    for key, found in prints.items():
+        for h in found:
+            holders.setdefault(h, []).append(key)
+    most_current = max(2, int(max_share * len(current)))
+    most_past = max(2, int(max_share * len(past)))
+    most = max(2, max_count) if max_count is not None else len(prints)
+
+    def counts(h):
+        mine = sum(side == "c" for side, _ in holders[h])
+        return (mine <= most_current and len(holders[h]) - mine <= most_past
+                and len(holders[h]) <= most)
+
+    own = {key: {h for h in found if counts(h)} for key, found in prints.items()}
+    keys = list(prints)
+    found = []
+    for x, a in enumerate(keys):
+        for b in keys[x + 1:]:
+            if a[0] == "p":
+                continue
+            shared = len(own[a] & own[b])
+            if shared >= max(min_shared, 1) and \
+                    shared / min(len(own[a]), len(own[b])) >= threshold:
+                found.append((a[1], b[1], round(shared / min(len(own[a]), len(own[b])), 4),
+                              shared, b[0] == "p"))
+    return sorted(found, key=lambda p: (-p[2], -p[3], p[0], p[1]))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pairs_counted_in_blocks_are_the_pairs_of_the_definition(seed):
+    """However few pair counts are held at once, a class's pairs, their order and their count
+    are those of the definition worked out pair by pair: common idioms (more than a share of
+    the class, of the past term, or than a count) and the template left out, past
+    submissions never paired together, fingerprints held by many counted too."""
+    from array import array
+
+    from grader.batch.similarity import CELLS, Fingerprints, top_pairs
+
+    rng = random.Random(seed)
+    pool = rng.randint(20, 150)
+
+    def made():
+        hashes = [rng.randrange(pool) - pool // 2 for _ in range(rng.randint(0, 60))]
+        n = len(hashes)
+        return Fingerprints(array("q", hashes), array("l", range(n)), array("l", [1] * n),
+                            array("l", [1] * n), n, False)
+
+    current = {f"c{n:02d}": made() for n in range(rng.randint(2, 40))}
+    past = {f"p{n:02d}": made() for n in range(rng.choice([0, rng.randint(1, 12)]))}
+    given = frozenset(rng.sample(range(-pool // 2, pool // 2), rng.randint(0, 4)))
+    options = {"threshold": rng.choice([0.0, 0.3, 0.5]), "min_shared": rng.choice([1, 3, 6]),
+               "max_share": rng.choice([0.5, 1.0]), "max_count": rng.choice([None, 3, 30])}
+    expected = _brute_pairs(current, past, given, **options)
+    for cells in (1, 37, CELLS):
+        pairs, count = top_pairs(current, given, past, detail=0, cells=cells, **options)
+        assert [(p.a, p.b, p.score, p.shared, p.past) for p in pairs] == expected
+        assert count == len(expected)
+        shown, count = top_pairs(current, given, past, detail=0, cells=cells, limit=5,
+                                 **options)
+        assert [(p.a, p.b, p.score, p.shared, p.past) for p in shown] == expected[:5]
+        assert count == len(expected)

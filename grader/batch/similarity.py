@@ -29,7 +29,8 @@ Sources are hostile text: what lies past ``MAX_CHARS``, ``MAX_LINES`` or ``MAX_T
 ignored (``Fingerprints.truncated``), and where ``tokenize`` fails (a syntax error, an unclosed
 string or bracket) reading resumes after the failing line, so a broken cell costs its own
 tokens, not the submission's. The cost per submission is bounded (under a second), memory
-is a few tens of bytes per fingerprint, plus a current x all matrix of pair counts.
+is a few tens of bytes per fingerprint, plus pair counts for a block of current submissions
+against all, ``CELLS`` counts at a time, and the pairs ranked first.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import tokenize
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -66,6 +67,7 @@ MAX_REGIONS = 50
 MAX_MATCHES = 4_000  # fingerprint matches chained into regions, per pair
 MERGE_LINES = 5
 SMALL = 16  # fingerprints held by at most this many submissions: pairs counted one by one
+CELLS = 1 << 20  # pair counts held at once (4 MB): a larger class is counted in blocks
 CELL_MARKER = "# %%"  # a line starting so ends a cell: tokenising starts afresh after it
 
 NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
@@ -348,75 +350,122 @@ def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
               past: dict[str, Fingerprints] | None = None, threshold: float = THRESHOLD, *,
               k: int = K, window: int = WINDOW, min_shared: int = MIN_SHARED,
               max_share: float = MAX_SHARE, max_count: int | None = None,
-              detail: int | None = None, limit: int | None = None) -> tuple[list[Pair], int]:
-    """``pairs_of``'s first ``limit`` pairs (all when None), and how many there are: a class
-    whose every pair is alike holds its pairs as arrays, not as objects."""
+              detail: int | None = None, limit: int | None = None,
+              cells: int = CELLS) -> tuple[list[Pair], int]:
+    """``pairs_of``'s first ``limit`` pairs (all when None), and how many there are: pairs are
+    counted ``cells`` at a time, a block of current submissions against all, and only the
+    first ``limit`` so far are kept, so a class whose every pair is alike holds a bounded
+    part of its pairs, as arrays, not as objects."""
     past = past or {}
     names = [*current, *past]
     prints = [*current.values(), *past.values()]
-    index: dict[int, list[int]] = defaultdict(list)  # holders in order: current ones first
-    for number, found in enumerate(prints):
-        for h in set(found.hashes) - given:
-            index[h].append(number)
-    common = _common(len(current), len(past), max_share, max_count)
-    kept = {h: holders for h, holders in index.items() if not common(holders)}
-    sizes = np.bincount(np.fromiter((n for holders in kept.values() for n in holders),
-                                    np.int64), minlength=len(prints))
-    shared = _count_shared(kept.values(), len(current), len(prints))
-    first, second = np.nonzero(shared >= max(min_shared, 1))
-    counts = shared[first, second]
-    del shared
-    exact = counts / np.minimum(sizes[first], sizes[second])  # as Python divides: IEEE
-    chosen = exact >= threshold
-    first, second, counts = first[chosen], second[chosen], counts[chosen]
-    # Rounded as Python rounds, as a person reads the score.
-    scores = np.array([round(score, 4) for score in exact[chosen].tolist()], dtype=np.float64)
+    shared_by, counted, sizes = _index(prints, given, len(current), len(past), max_share,
+                                       max_count)
     place = {name: number for number, name in enumerate(sorted(set(names)))}
     rank = np.array([place[name] for name in names], dtype=np.int64)  # a past term's alice
-    # Most alike first, then most shared, then by the names.
-    order = np.lexsort((rank[second], rank[first], -counts, -scores))[:limit]
+    best = (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    total = 0
+    for start, shared in _count_shared(shared_by, len(current), len(prints), cells):
+        rows, second = np.nonzero(shared >= max(min_shared, 1))
+        counts, first = shared[rows, second].astype(np.int64), rows + start
+        del rows
+        exact = counts / np.minimum(sizes[first], sizes[second])  # as Python divides: IEEE
+        chosen = exact >= threshold
+        first, second, counts, exact = first[chosen], second[chosen], counts[chosen], \
+            exact[chosen]
+        total += len(exact)
+        # The pairs so far first: the ranking is stable, so ties stay in the order of one
+        # ranking of them all (row by row).
+        found = (np.concatenate([best[0], _rounded(exact)]), np.concatenate([best[1], counts]),
+                 np.concatenate([best[2], first]), np.concatenate([best[3], second]))
+        # Most alike first, then most shared, then by the names.
+        order = np.lexsort((rank[found[3]], rank[found[2]], -found[1], -found[0]))[:limit]
+        best = tuple(column[order] for column in found)
     pairs = [Pair(names[i], names[j], score, count,
-                  _regions(prints[i], prints[j], kept.keys(), k + window)
+                  _regions(prints[i], prints[j], counted, k + window)
                   if detail is None or number < detail else (), past=j >= len(current))
              for number, (score, count, i, j) in enumerate(zip(
-                 scores[order].tolist(), counts[order].tolist(), first[order].tolist(),
-                 second[order].tolist(), strict=True))]
-    return pairs, len(scores)
+                 *(column.tolist() for column in best), strict=True))]
+    return pairs, total
 
 
-def _common(current: int, past: int, max_share: float, max_count: int | None):
-    """Whether a fingerprint's holders make it a common idiom: more than ``max_share`` of
-    this term's class or of the past one's, or more than ``max_count`` in all; never when
-    two hold it."""
+def _rounded(scores: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
+    """Scores rounded to 4 places as Python rounds (as a person reads them), a chunk at a
+    time."""
+    rounded = np.empty_like(scores)
+    for start in range(0, len(scores), chunk):
+        rounded[start:start + chunk] = [round(score, 4)
+                                        for score in scores[start:start + chunk].tolist()]
+    return rounded
+
+
+def _index(prints: list[Fingerprints], given: frozenset[int], current: int, past: int,
+           max_share: float, max_count: int | None) -> tuple[list[np.ndarray], np.ndarray,
+                                                             np.ndarray]:
+    """The inverted index, as sorted arrays (a class's fingerprints, hundreds of thousands,
+    mostly held by one submission each): the holders of each fingerprint that counts and that
+    two or more hold (in order: current ones first), those fingerprints (sorted), and how many
+    that count each submission holds. A fingerprint of the template (``given``) never counts,
+    nor a common idiom: one held by more than ``max_share`` of this term's class or of the
+    past one's, or by more than ``max_count`` in all; one held by two always counts."""
+    template = np.sort(np.fromiter(given, np.int64, len(given)))
+    owns = [np.unique(np.asarray(found.hashes, dtype=np.int64)) for found in prints]
+    owns = [own[~_within_sorted(own, template)] for own in owns]
+    holders = np.repeat(np.arange(len(prints), dtype=np.int32), [len(own) for own in owns])
+    hashes = np.concatenate([np.zeros(0, np.int64), *owns])
+    del owns
+    order = np.argsort(hashes, kind="stable")  # holders stay in order within a fingerprint
+    hashes, holders = hashes[order], holders[order]
+    del order
+    starts = np.flatnonzero(np.concatenate([[True], hashes[1:] != hashes[:-1]])[:len(hashes)])
+    lengths = np.diff(starts, append=len(hashes))
+    mine = np.add.reduceat((holders < current).astype(np.int64), starts) if len(starts) else \
+        np.zeros(0, np.int64)
     most_current, most_past = max(2, int(max_share * current)), max(2, int(max_share * past))
     most = max(2, max_count) if max_count is not None else current + past
+    counts = (mine <= most_current) & (lengths - mine <= most_past) & (lengths <= most)
+    sizes = np.bincount(holders[np.repeat(counts, lengths)], minlength=len(prints))
+    groups = counts & (lengths >= 2)
+    starts, lengths = starts[groups], lengths[groups]
+    by_length = [holders[starts[lengths == length][:, None] + np.arange(length)]
+                 for length in range(2, SMALL + 1)]  # a table of holders for each count
+    by_length += [holders[start:start + length] for start, length in
+                  zip(starts[lengths > SMALL].tolist(), lengths[lengths > SMALL].tolist(),
+                      strict=True)]  # and each fingerprint that more hold, on its own
+    return by_length, hashes[starts], sizes
 
-    def common(holders: list[int]) -> bool:
-        mine = bisect.bisect_left(holders, current)
-        return mine > most_current or len(holders) - mine > most_past or len(holders) > most
 
-    return common
+def _within_sorted(values: np.ndarray, sorted_: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``sorted_`` (ascending): ``np.isin`` without sorting it again."""
+    at = np.minimum(np.searchsorted(sorted_, values), max(len(sorted_) - 1, 0))
+    return sorted_[at] == values if len(sorted_) else np.zeros(len(values), bool)
 
 
-def _count_shared(holders_of: Iterable[list[int]], current: int, total: int) -> np.ndarray:
-    """Shared fingerprints of each pair (i, j), i < j, i current, j current or past, as a
-    current x total matrix (zero elsewhere): past submissions are never paired together."""
-    shared = np.zeros((current, total), dtype=np.int32)
-    rows, columns = array("q"), array("q")
-    for holders in holders_of:
-        mine = bisect.bisect_left(holders, current)  # holders sorted: current ones first
-        if len(holders) < 2 or mine == 0:
-            continue
-        if len(holders) > SMALL:
-            shared[np.ix_(holders[:mine], holders)] += 1  # lower triangle cleared below
-            continue
-        for i, j in combinations(holders, 2):
-            if i < current:
-                rows.append(i)
-                columns.append(j)
-    np.add.at(shared, (np.frombuffer(rows, np.int64), np.frombuffer(columns, np.int64)), 1)
-    shared[:, :current][np.tril_indices(current)] = 0
-    return shared
+def _count_shared(by_length: list[np.ndarray], current: int, total: int,
+                  cells: int = CELLS) -> Iterator[tuple[int, np.ndarray]]:
+    """Shared fingerprints of each pair (i, j), i < j, i current, j current or past, as
+    blocks of a current x total matrix (zero elsewhere), each of at most ``cells`` counts
+    (or one row): the first row's number and the block. ``by_length`` is ``_index``'s
+    holders: a table (a row per fingerprint) for each count of holders up to SMALL, then each
+    fingerprint more hold. Past submissions are never paired together."""
+    rows = max(1, cells // max(total, 1))
+    tables = [table for table in by_length[:SMALL - 1] if len(table)]
+    many = by_length[SMALL - 1:]
+    for start in range(0, current, rows):
+        end = min(current, start + rows)
+        shared = np.zeros((end - start, total), dtype=np.int32)
+        for table in tables:  # each pair of holders, a column pair at a time
+            for a, b in combinations(range(table.shape[1]), 2):
+                first, second = table[:, a], table[:, b]
+                inside = (first >= start) & (first < end)  # a current one in this block
+                np.add.at(shared, (first[inside] - start, second[inside]), 1)
+        for holders in many:
+            low, high = np.searchsorted(holders, [start, end])
+            if low < high:
+                shared[np.ix_(holders[low:high] - start, holders)] += 1  # j <= i cleared below
+        for row in range(end - start):
+            shared[row, :start + row + 1] = 0
+        yield start, shared
 
 
 def _occurrences(found: Fingerprints, wanted) -> dict[int, list[int]]:
@@ -428,11 +477,12 @@ def _occurrences(found: Fingerprints, wanted) -> dict[int, list[int]]:
     return at
 
 
-def _regions(a: Fingerprints, b: Fingerprints, counted, gap: int) -> tuple[Region, ...]:
+def _regions(a: Fingerprints, b: Fingerprints, counted: np.ndarray, gap: int) -> tuple[Region, ...]:
     """The ``counted`` fingerprints a and b share, chained into runs that advance together on
     both sides, at most ``gap`` tokens at a time (a reordered function starts a new run), as
     line ranges of both sides."""
-    in_b = _occurrences(b, counted)
+    b_hashes = np.asarray(b.hashes, dtype=np.int64)
+    in_b = _occurrences(b, set(b_hashes[_within_sorted(b_hashes, counted)].tolist()))
     in_a = _occurrences(a, in_b.keys())
     matches = sorted((i, j) for h, at in in_a.items() for i in at for j in in_b[h])
     matches = matches[:MAX_MATCHES]  # bounded work per pair, however repetitive the code

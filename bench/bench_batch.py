@@ -14,7 +14,9 @@ with a cell of its own so every file has its own content hash), then measures, i
 - the same under contention: one CPU-bound process per core running beside each (the otter
   loop, the floor and ``dlgrade grade`` on ``--otter-count`` submissions, with a grading
   process per core and with one, as the loop runs), and how far each falls from its quiet
-  rate.
+  rate; beside them, pure CPU work (a fixed count of a Python loop's turns) in one process
+  per core and in one process: what a batch that keeps every core busy, or one, can keep at
+  best when it takes no more than its share.
 Prints figures; asserts nothing (shared, noisy machines: compare the ratios of one run).
 
     python bench/bench_batch.py [--assignment gradcheck] [--counts 50,200,1000]
@@ -141,6 +143,17 @@ def floor_loop(paths: list[Path], scratch: Path) -> float:
     return time.perf_counter() - start
 
 
+def cpu_work(processes: int, turns: int = 150_000_000) -> float:
+    """Seconds for ``processes`` processes, started together, to each turn a loop ``turns``
+    times: no waiting, no I/O, no start-up beyond Python's."""
+    start = time.perf_counter()
+    running = [subprocess.Popen([sys.executable, "-c", f"for _ in range({turns}): pass"])
+               for _ in range(processes)]
+    for process in running:
+        process.wait()
+    return time.perf_counter() - start
+
+
 class Contention:
     """One CPU-bound process per core, for as long as the block runs."""
 
@@ -216,20 +229,27 @@ def main() -> None:
                  "dlgrade grade --jobs 1": grade(count, "quiet-1", "--jobs", "1")[0],
                  "otter loop": otter_loop(chosen, zip_path, scratch),
                  f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch, cores),
-                 "floor (fresh Python each, in turn)": floor_loop(chosen, scratch)}
+                 "floor (fresh Python each, in turn)": floor_loop(chosen, scratch),
+                 f"pure CPU work, {cores} processes": cpu_work(cores),
+                 "pure CPU work, 1 process": cpu_work(1)}
         with Contention():
             busy = {"dlgrade grade": grade(count, "busy")[0],
                     "dlgrade grade --jobs 1": grade(count, "busy-1", "--jobs", "1")[0],
                     "otter loop": otter_loop(chosen, zip_path, scratch),
                     f"otter loop, {cores} at a time": otter_loop(chosen, zip_path, scratch,
                                                                  cores),
-                    "floor (fresh Python each, in turn)": floor_loop(chosen, scratch)}
+                    "floor (fresh Python each, in turn)": floor_loop(chosen, scratch),
+                    f"pure CPU work, {cores} processes": cpu_work(cores),
+                    "pure CPU work, 1 process": cpu_work(1)}
         print(f"  {count} submissions, quiet and beside one CPU-bound process per core:")
         for name in quiet:
-            print(f"    {name:<36} quiet {quiet[name]:7.1f} s ({count / quiet[name] * 60:5.0f}"
-                  f"/min)   contended {busy[name]:7.1f} s ({count / busy[name] * 60:5.0f}/min)"
-                  f"   keeps {quiet[name] / busy[name]:.0%} of its rate")
-        for name in list(quiet)[2:]:
+            def rate(seconds: float, name: str = name) -> str:
+                return "" if name.startswith("pure") else f" ({count / seconds * 60:5.0f}/min)"
+
+            print(f"    {name:<36} quiet {quiet[name]:7.1f} s{rate(quiet[name])}   contended "
+                  f"{busy[name]:7.1f} s{rate(busy[name])}   keeps "
+                  f"{quiet[name] / busy[name]:.0%} of its rate")
+        for name in list(quiet)[2:5]:
             print(f"    dlgrade grade is {quiet[name] / quiet['dlgrade grade']:.1f}x the "
                   f"{name} quiet, {busy[name] / busy['dlgrade grade']:.1f}x contended")
 

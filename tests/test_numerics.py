@@ -166,6 +166,42 @@ def test_common_initializer_bugs_always_fail(seed):
         assert_bounds(rng.normal(0, 1, SHAPE), -1, 1, "uniform_init")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_statistics_refuse_values_that_are_not_numbers(bad):
+    """Every comparison with nan is false: a nan would pass a bound, a mean and a
+    distribution, so weights of nan would score. Each check names the value and where."""
+    std = np.sqrt(2 / SHAPE[0])
+    weights = np.random.default_rng(3).normal(0, std, SHAPE)
+    weights[5, 7] = bad
+    for check in (lambda w: assert_bounds(w, -1, 1, "W1"),
+                  lambda w: assert_moments(w, 0.0, std, "W1"),
+                  lambda w: assert_distribution(w, stats.norm(0, std).cdf, "W1", "N(0, s^2)")):
+        with pytest.raises(AssertionError, match=r"W1: value -?(nan|inf) at index \[5, 7\] is "
+                                                 r"not a finite number \(1 of 32768 values"):
+            check(weights)
+        with pytest.raises(AssertionError, match="32768 of 32768 values are nan or inf"):
+            check(np.full(SHAPE, bad))
+    for check in (lambda w: assert_moments(w, 0.0, std, "W1"),
+                  lambda w: assert_distribution(w, stats.norm(0, std).cdf, "W1", "N")):
+        with pytest.raises(AssertionError, match=r"W1: no values \(shape \(0, 512\)\)"):
+            check(np.zeros((0, 512)))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_distribution_check_gives_scipys_numbers(seed):
+    """The Kolmogorov-Smirnov statistic and p-value are scipy's own, to the last bit: for
+    samples that follow the distribution, that are off by a little, and that have ties."""
+    from grader.core.numerics import _kolmogorov_smirnov
+
+    rng = np.random.default_rng(seed)
+    cdf = stats.norm(0, 0.5).cdf
+    for samples in (rng.normal(0, 0.5, SHAPE), rng.normal(0, 0.52, SHAPE),
+                    np.round(rng.normal(0, 0.5, 1000), 2), rng.normal(0, 0.5, 3)):
+        expected = stats.kstest(samples.ravel(), cdf)
+        assert _kolmogorov_smirnov(samples.ravel(), cdf) == (float(expected.statistic),
+                                                             float(expected.pvalue))
+
+
 def test_statistical_false_failure_bound_is_below_one_in_a_million():
     assert numerics.FALSE_FAILURE < 1e-6
     assert numerics._z(numerics.FALSE_FAILURE) == pytest.approx(5.33, abs=0.01)

@@ -641,3 +641,5 @@ def test_pairs_counted_in_blocks_are_the_pairs_of_the_definition(seed):
                                  **options)
         assert [(p.a, p.b, p.score, p.shared, p.past) for p in shown] == expected[:5]
         assert count == len(expected)
+    with pytest.raises(ValueError, match="limit must be None or at least 0"):
+        top_pairs(current, given, past, limit=-1, **options)

@@ -67,7 +67,8 @@ MAX_REGIONS = 50
 MAX_MATCHES = 4_000  # fingerprint matches chained into regions, per pair
 MERGE_LINES = 5
 SMALL = 16  # fingerprints held by at most this many submissions: pairs counted one by one
-CELLS = 1 << 20  # pair counts held at once (4 MB): a larger class is counted in blocks
+CELLS = 1 << 19  # pair counts held at once (2 MB; some 60 MB with the pairs found in them
+# when every pair is alike): a larger class is counted in blocks of rows
 CELL_MARKER = "# %%"  # a line starting so ends a cell: tokenising starts afresh after it
 
 NAMES = frozenset(name for name in dir(builtins) if not name.startswith("_"))
@@ -356,6 +357,8 @@ def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
     counted ``cells`` at a time, a block of current submissions against all, and only the
     first ``limit`` so far are kept, so a class whose every pair is alike holds a bounded
     part of its pairs, as arrays, not as objects."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be None or at least 0, not {limit!r}")
     past = past or {}
     names = [*current, *past]
     prints = [*current.values(), *past.values()]
@@ -450,7 +453,11 @@ def _count_shared(by_length: list[np.ndarray], current: int, total: int,
     fingerprint more hold. Past submissions are never paired together."""
     rows = max(1, cells // max(total, 1))
     tables = [table for table in by_length[:SMALL - 1] if len(table)]
-    many = by_length[SMALL - 1:]
+    many = by_length[SMALL - 1:]  # flattened: each holder, and which fingerprint's it is
+    sizes = np.array([len(holders) for holders in many], dtype=np.int64)
+    firsts = np.cumsum(sizes) - sizes
+    flat = np.concatenate([np.zeros(0, np.int32), *many])
+    fingerprint = np.repeat(np.arange(len(many), dtype=np.int32), sizes)
     for start in range(0, current, rows):
         end = min(current, start + rows)
         shared = np.zeros((end - start, total), dtype=np.int32)
@@ -459,10 +466,19 @@ def _count_shared(by_length: list[np.ndarray], current: int, total: int,
                 first, second = table[:, a], table[:, b]
                 inside = (first >= start) & (first < end)  # a current one in this block
                 np.add.at(shared, (first[inside] - start, second[inside]), 1)
-        for holders in many:
-            low, high = np.searchsorted(holders, [start, end])
-            if low < high:
-                shared[np.ix_(holders[low:high] - start, holders)] += 1  # j <= i cleared below
+        cell = shared.reshape(-1)
+        inside = np.flatnonzero((flat >= start) & (flat < end))
+        ends = np.cumsum(sizes[fingerprint[inside]])
+        done, chunk = 0, max(cells // 4, 1)
+        while done < len(inside):  # each holder here with all of its fingerprint's holders
+            stop = max(done + 1, int(np.searchsorted(ends, ends[done] + chunk, "right")))
+            part = inside[done:stop]
+            span = sizes[fingerprint[part]]
+            at = np.repeat(firsts[fingerprint[part]] - (np.cumsum(span) - span), span)
+            at += np.arange(len(at))
+            at = flat[at] + np.repeat((flat[part].astype(np.int64) - start) * total, span)
+            np.add(cell, np.bincount(at, minlength=cell.size), out=cell, casting="unsafe")
+            done = stop  # j <= i cleared below
         for row in range(end - start):
             shared[row, :start + row + 1] = 0
         yield start, shared

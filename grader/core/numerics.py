@@ -26,14 +26,18 @@ from grader.sandbox.wire import Opaque
 
 @dataclass(frozen=True)
 class Tolerance:
-    """``|actual - expected| <= atol_scale*max(1, max|expected|) + rtol*|expected|``."""
+    """``|actual - expected| <= atol_scale*max(1, max|expected|) + rtol*|expected|``, the
+    maximum over the finite entries: an inf expected somewhere must not make every other
+    entry's tolerance infinite."""
 
     rtol: float
     atol_scale: float
     name: str
 
     def atol(self, expected: np.ndarray) -> float:
-        peak = float(np.max(np.abs(expected))) if expected.size else 0.0
+        magnitudes = np.abs(expected)
+        finite = magnitudes[np.isfinite(magnitudes)]
+        peak = float(np.max(finite)) if finite.size else 0.0
         return self.atol_scale * max(1.0, peak)
 
 

@@ -53,9 +53,17 @@ def test_init_mlp_layout(submission):
 def test_init_mlp_is_he_normal(submission, rng):
     sizes = [256, 512, 384, 10]
     params = submission.call("init_mlp", sizes, np.random.default_rng(rng.integers(2**32)))
-    for key, fan_in in (("W1", 256), ("W2", 512)):
+    assert isinstance(params, dict), (
+        f"init_mlp({sizes}, rng) should return a dict, got {type(params).__name__}")
+    for key, fan_in, fan_out in (("W1", 256, 512), ("W2", 512, 384)):
         std = np.sqrt(2.0 / fan_in)
         what = f"init_mlp({sizes})[{key!r}] (He normal, fan_in {fan_in}: N(0, 2 / {fan_in}))"
+        weights = params.get(key)
+        assert isinstance(weights, np.ndarray) and weights.shape == (fan_in, fan_out) and \
+            weights.dtype.kind == "f", (
+                f"{what} should be a float array of shape {(fan_in, fan_out)}, got "
+                f"{getattr(weights, 'shape', type(weights).__name__)} "
+                f"{getattr(weights, 'dtype', '')}".rstrip())
         assert_moments(params[key], 0.0, std, what)
         assert_distribution(params[key], stats.norm(0.0, std).cdf, what,
                             "a normal distribution N(0, 2 / fan_in)")

@@ -49,6 +49,10 @@ def test_propagation_through_identity_layers(submission):
                              np.random.default_rng(0), 50)
     activation, gradient = result["activation_std"], result["gradient_std"]
     assert getattr(activation, "shape", None) == (3,), "activation_std should have shape (depth,)"
+    for name, values in (("activation_std", activation), ("gradient_std", gradient)):
+        values = np.asarray(values, dtype=float)
+        assert values.shape == (3,) and np.all(np.isfinite(values)) and np.all(values > 0), (
+            f"{name} through identity layers should be 3 positive numbers, got {values}")
     assert_close(activation, np.full(3, activation[0]), "activation_std through identity layers")
     assert_close(gradient, np.full(3, gradient[0]), "gradient_std through identity layers")
 

@@ -202,6 +202,16 @@ def test_the_distribution_check_gives_scipys_numbers(seed):
                                                              float(expected.pvalue))
 
 
+def test_an_inf_expected_somewhere_leaves_the_other_tolerances_finite():
+    """An overflow the reference expects in one entry must not excuse every other entry: the
+    absolute tolerance scales with the largest finite expected value."""
+    assert_close(np.array([1.0, np.inf]), np.array([1.0, np.inf]), "out")
+    with pytest.raises(AssertionError, match=r"values differ at index \[0\]: got 123, "
+                                             r"expected 1 .*allowed abs 1e-09"):
+        assert_close(np.array([123.0, np.inf]), np.array([1.0, np.inf]), "out")
+    assert numerics.REFERENCE.atol(np.array([np.nan, -np.inf, 250.0])) == 1e-9 * 250.0
+
+
 def test_statistical_false_failure_bound_is_below_one_in_a_million():
     assert numerics.FALSE_FAILURE < 1e-6
     assert numerics._z(numerics.FALSE_FAILURE) == pytest.approx(5.33, abs=0.01)

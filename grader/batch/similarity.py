@@ -362,13 +362,13 @@ def top_pairs(current: dict[str, Fingerprints], given: frozenset[int],
     past = past or {}
     names = [*current, *past]
     prints = [*current.values(), *past.values()]
-    shared_by, counted, sizes = _index(prints, given, len(current), len(past), max_share,
-                                       max_count)
+    tables, many, counted, sizes = _index(prints, given, len(current), len(past), max_share,
+                                          max_count)
     place = {name: number for number, name in enumerate(sorted(set(names)))}
     rank = np.array([place[name] for name in names], dtype=np.int64)  # a past term's alice
     best = (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
     total = 0
-    for start, shared in _count_shared(shared_by, len(current), len(prints), cells):
+    for start, shared in _count_shared(tables, many, len(current), len(prints), cells):
         rows, second = np.nonzero(shared >= max(min_shared, 1))
         counts, first = shared[rows, second].astype(np.int64), rows + start
         del rows
@@ -403,12 +403,14 @@ def _rounded(scores: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
 
 
 def _index(prints: list[Fingerprints], given: frozenset[int], current: int, past: int,
-           max_share: float, max_count: int | None) -> tuple[list[np.ndarray], np.ndarray,
-                                                             np.ndarray]:
+           max_share: float, max_count: int | None
+           ) -> tuple[list[np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
     """The inverted index, as sorted arrays (a class's fingerprints, hundreds of thousands,
-    mostly held by one submission each): the holders of each fingerprint that counts and that
-    two or more hold (in order: current ones first), those fingerprints (sorted), and how many
-    that count each submission holds. A fingerprint of the template (``given``) never counts,
+    mostly held by one submission each), of the fingerprints that count and that two or more
+    hold: their holders (in order: current ones first), as a table (a row per fingerprint)
+    for each count of holders up to SMALL, and for those more hold, as one flat array with
+    each one's count of holders; those fingerprints (sorted); and how many that count each
+    submission holds. A fingerprint of the template (``given``) never counts,
     nor a common idiom: one held by more than ``max_share`` of this term's class or of the
     past one's, or by more than ``max_count`` in all; one held by two always counts."""
     template = np.sort(np.fromiter(given, np.int64, len(given)))
@@ -428,14 +430,12 @@ def _index(prints: list[Fingerprints], given: frozenset[int], current: int, past
     most = max(2, max_count) if max_count is not None else current + past
     counts = (mine <= most_current) & (lengths - mine <= most_past) & (lengths <= most)
     sizes = np.bincount(holders[np.repeat(counts, lengths)], minlength=len(prints))
-    groups = counts & (lengths >= 2)
-    starts, lengths = starts[groups], lengths[groups]
-    by_length = [holders[starts[lengths == length][:, None] + np.arange(length)]
-                 for length in range(2, SMALL + 1)]  # a table of holders for each count
-    by_length += [holders[start:start + length] for start, length in
-                  zip(starts[lengths > SMALL].tolist(), lengths[lengths > SMALL].tolist(),
-                      strict=True)]  # and each fingerprint that more hold, on its own
-    return by_length, hashes[starts], sizes
+    shared = counts & (lengths >= 2)
+    tables = [holders[starts[shared & (lengths == length)][:, None] + np.arange(length)]
+              for length in range(2, SMALL + 1)]
+    many = shared & (lengths > SMALL)
+    return tables, (holders[np.repeat(many, lengths)], lengths[many]), \
+        hashes[starts[shared]], sizes
 
 
 def _within_sorted(values: np.ndarray, sorted_: np.ndarray) -> np.ndarray:
@@ -444,20 +444,17 @@ def _within_sorted(values: np.ndarray, sorted_: np.ndarray) -> np.ndarray:
     return sorted_[at] == values if len(sorted_) else np.zeros(len(values), bool)
 
 
-def _count_shared(by_length: list[np.ndarray], current: int, total: int,
-                  cells: int = CELLS) -> Iterator[tuple[int, np.ndarray]]:
+def _count_shared(tables: list[np.ndarray], many: tuple[np.ndarray, np.ndarray], current: int,
+                  total: int, cells: int = CELLS) -> Iterator[tuple[int, np.ndarray]]:
     """Shared fingerprints of each pair (i, j), i < j, i current, j current or past, as
     blocks of a current x total matrix (zero elsewhere), each of at most ``cells`` counts
-    (or one row): the first row's number and the block. ``by_length`` is ``_index``'s
-    holders: a table (a row per fingerprint) for each count of holders up to SMALL, then each
-    fingerprint more hold. Past submissions are never paired together."""
+    (or one row): the first row's number and the block. ``tables`` and ``many`` are
+    ``_index``'s holders. Past submissions are never paired together."""
     rows = max(1, cells // max(total, 1))
-    tables = [table for table in by_length[:SMALL - 1] if len(table)]
-    many = by_length[SMALL - 1:]  # flattened: each holder, and which fingerprint's it is
-    sizes = np.array([len(holders) for holders in many], dtype=np.int64)
+    tables = [table for table in tables if len(table)]
+    flat, sizes = many  # each holder, and which fingerprint's it is
     firsts = np.cumsum(sizes) - sizes
-    flat = np.concatenate([np.zeros(0, np.int32), *many])
-    fingerprint = np.repeat(np.arange(len(many), dtype=np.int32), sizes)
+    fingerprint = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     for start in range(0, current, rows):
         end = min(current, start + rows)
         shared = np.zeros((end - start, total), dtype=np.int32)

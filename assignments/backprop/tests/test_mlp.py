@@ -64,8 +64,8 @@ def test_init_mlp_is_he_normal(submission, rng):
                 f"{what} should be a float array of shape {(fan_in, fan_out)}, got "
                 f"{getattr(weights, 'shape', type(weights).__name__)} "
                 f"{getattr(weights, 'dtype', '')}".rstrip())
-        assert_moments(params[key], 0.0, std, what)
-        assert_distribution(params[key], stats.norm(0.0, std).cdf, what,
+        assert_moments(weights, 0.0, std, what)
+        assert_distribution(weights, stats.norm(0.0, std).cdf, what,
                             "a normal distribution N(0, 2 / fan_in)")
 
 
